@@ -1,0 +1,98 @@
+"""Back shape from the person-segmentation silhouette. Pure NumPy: arrays in, arrays out.
+
+MediaPipe has no landmarks on the spine. What we can see is the outline of the back in the
+silhouette between the hip and shoulder landmarks (the approach of TBY66's IDDS and of the
+synthetic-humans spike). We sample it as half-widths along the hip->shoulder chord, then
+summarise its bend. The number is a proxy for spinal flexion, meaningful as a change within
+one person and one clip, not as an absolute angle.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .types import PROFILE_T
+
+
+def chord_profile(mask: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, threshold: float = 0.5,
+                  t: np.ndarray = PROFILE_T) -> np.ndarray:
+    """Half-widths of the silhouette either side of the hip->shoulder chord.
+
+    mask: (H, W) float in [0, 1]; hip, shoulder: (2,) pixel coordinates in the mask's frame.
+    Returns (2, K): distance to the silhouette edge along +n and -n (n = (-u_y, u_x)) at each
+    chord position, as a fraction of chord length; NaN where the ray starts outside the mask or
+    runs into the image border (an edge we cannot see is not an edge we can measure).
+    """
+    out = np.full((2, len(t)), np.nan)
+    if mask is None or not (np.all(np.isfinite(hip)) and np.all(np.isfinite(shoulder))):
+        return out
+    h, w = mask.shape
+    v = shoulder - hip
+    length = float(np.hypot(*v))
+    if length < 8:
+        return out
+    u = v / length
+    n = np.array([-u[1], u[0]])
+    steps = np.arange(0, int(0.9 * length) + 1, dtype=float)  # 1 px steps out to 0.9 chord lengths
+    base = hip[None, :] + t[:, None] * v[None, :]             # (K, 2)
+    for s, sign in enumerate((1.0, -1.0)):
+        pts = base[:, None, :] + sign * steps[None, :, None] * n[None, None, :]  # (K, L, 2)
+        xi = np.rint(pts[..., 0]).astype(int)
+        yi = np.rint(pts[..., 1]).astype(int)
+        inside_img = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        vals = np.zeros(xi.shape, dtype=float)
+        vals[inside_img] = mask[yi[inside_img], xi[inside_img]]
+        fg = vals >= threshold
+        # first step that leaves the silhouette
+        leaves = ~fg
+        first_out = np.where(leaves.any(axis=1), leaves.argmax(axis=1), -1)
+        for k in range(len(t)):
+            j = first_out[k]
+            if j <= 0:  # starts outside (j == 0) or never leaves within reach (j == -1)
+                continue
+            if not inside_img[k, j]:  # ran off the picture: edge unknown
+                continue
+            out[s, k] = steps[j] / length
+    return out
+
+
+def back_points(hip: np.ndarray, shoulder: np.ndarray, half_widths: np.ndarray,
+                dorsal_sign: float, t: np.ndarray = PROFILE_T) -> np.ndarray:
+    """Pixel positions of the back outline for drawing: (K, 2), NaN where unknown."""
+    v = shoulder - hip
+    n = np.array([-v[1], v[0]])
+    return hip[None, :] + t[:, None] * v[None, :] + dorsal_sign * half_widths[:, None] * n[None, :]
+
+
+# Where along the chord the back outline is read: the ends are buttocks and neck/shoulder blades.
+_BACK_LO, _BACK_HI = 0.15, 0.85
+
+
+def bend_angle(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
+    """Bend of the back outline, degrees: + convex (rounded), - concave (arched).
+
+    d: dorsal half-widths (fraction of chord length) at positions t. Fits a line to the lower
+    half and one to the upper half of the outline, in chord-length units, and returns the angle
+    between them. A flat back gives ~0 whatever the trunk's tilt or the person's thickness.
+    """
+    sel = (t >= _BACK_LO) & (t <= _BACK_HI) & np.isfinite(d)
+    if sel.sum() < 8:
+        return float("nan")
+    tt, dd = t[sel], d[sel]
+    mid = 0.5 * (_BACK_LO + _BACK_HI)
+    lo, hi = tt <= mid, tt >= mid
+    if lo.sum() < 3 or hi.sum() < 3:
+        return float("nan")
+    s_lo = np.polyfit(tt[lo], dd[lo], 1)[0]
+    s_hi = np.polyfit(tt[hi], dd[hi], 1)[0]
+    # Outline rising then falling (away from the chord) = convex back.
+    return float(np.degrees(np.arctan(s_lo) - np.arctan(s_hi)))
+
+
+def sag_mean(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
+    """Mean deviation of the outline beyond the straight line through its ends (spike's sagmean)."""
+    sel = (t >= _BACK_LO) & (t <= _BACK_HI) & np.isfinite(d)
+    if sel.sum() < 8:
+        return float("nan")
+    tt, dd = t[sel], d[sel]
+    line = dd[0] + (dd[-1] - dd[0]) * (tt - tt[0]) / (tt[-1] - tt[0])
+    return float(np.mean(dd - line))

@@ -1,0 +1,336 @@
+"""Deadlift analysis: reps, per-rep metrics and faults. Pure: PoseTrack in, Analysis out."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import medfilt
+
+from .contour import bend_angle
+from .signals import Conditioned, condition, incline_from_vertical, joint_angle, lowpass
+from .thresholds import DEADLIFT, Rule, severity
+from .types import Analysis, Fault, PoseTrack, Rep
+
+CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
+MIN_HINGE_RANGE = 25.0   # degrees of trunk travel needed to call anything a rep
+EARLY_TRAVEL = 0.30      # "early pull" ends when the bar has covered this share of its rise
+NEUTRAL_TRUNK = 12.0
+SQUAT_TRUNK_MAX = 55.0   # a squat start also has the trunk more upright than this (deg from vertical)     # frames with the trunk this close to vertical count as standing
+
+METRIC_INFO = {
+    "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",
+                              how="Line from hip midpoint to shoulder midpoint vs vertical, at the frame the hands leave their lowest point."),
+    "liftoff_hip_deg": dict(label="Hip angle at lift-off", unit="deg", how="Shoulder-hip-knee angle on the camera side (180 = straight)."),
+    "liftoff_knee_deg": dict(label="Knee angle at lift-off", unit="deg", how="Hip-knee-ankle angle on the camera side (180 = straight)."),
+    "liftoff_thigh_deg": dict(label="Thigh below horizontal at lift-off", unit="deg", how="Hip-to-knee line vs horizontal (0 = thigh horizontal, a squat start)."),
+    "hip_shoulder_rise_ratio": dict(label="Hip rise / shoulder rise, early pull", unit="ratio",
+                                    how="Vertical rise of the hips divided by that of the shoulders from set-up until the hands have covered 30% of their rise. 1 = rising together."),
+    "early_trunk_change_deg": dict(label="Trunk change, early pull", unit="deg", how="Trunk angle at 30% of the rise minus at set-up; + means the back went more horizontal."),
+    "lockout_trunk_deg": dict(label="Trunk at lockout", unit="deg from vertical", how="Most backward trunk angle around lockout; negative = leaning back."),
+    "lockout_hyperext_deg": dict(label="Lean-back at lockout", unit="deg behind thigh line",
+                                 how="How far the hip->shoulder line tips back past the knee->hip line around lockout (0 = stacked; independent of camera tilt)."),
+    "bar_start_fl": dict(label="Bar ahead of mid-foot at lift-off", unit="foot lengths", how="Hands (bar proxy) ahead of the heel-toe midpoint at lift-off, in foot lengths. Hands sit slightly ahead of the bar, so ~0.2-0.3 is normal."),
+    "lockout_hip_deg": dict(label="Hip angle at lockout", unit="deg", how="Largest shoulder-hip-knee angle around lockout."),
+    "back_rounding_deg": dict(label="Lumbar rounding proxy", unit="deg vs own standing",
+                              how="Bend of the back outline in the person silhouette (segmentation mask) between hip and shoulder landmarks, at its most rounded from set-up to knee height, minus the same bend when you stand at lockout. A proxy: MediaPipe has no spine landmarks."),
+    "bar_drift_fl": dict(label="Bar path forward drift", unit="foot lengths", how="Furthest the hands (bar proxy) move forward of their lift-off position between lift-off and lockout, in foot lengths (0 = vertical bar path)."),
+    "concentric_s": dict(label="Pull duration", unit="s", how="Lift-off to lockout, from the video's own timestamps."),
+    "rep_duration_s": dict(label="Rep duration", unit="s", how="Lift-off to the bar back at the floor (or the end of the lockout)."),
+}
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    m = np.asarray(mask, dtype=bool)
+    starts = np.flatnonzero(m & ~np.r_[False, m[:-1]])
+    ends = np.flatnonzero(m & ~np.r_[m[1:], False])
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_RANGE,
+                 min_phase_s: float = 0.12) -> list[dict[str, int]]:
+    """Find pulls (bottom -> top transitions) in a hinge signal (trunk angle from vertical).
+
+    Hysteresis: "down" above lo + 60% of the range, "up" below lo + 30%. A rep is each
+    down -> up transition, which covers dead-stop and touch-and-go sets, clips that start at
+    lockout and clips that start at the floor. Returns frame indices per pull:
+    down_start, down_end (last 'down' frame), up_start, up_end.
+    """
+    ok = np.isfinite(hinge)
+    if ok.sum() < 5:
+        return []
+    lo_v, hi_v = np.nanpercentile(hinge, 3), np.nanpercentile(hinge, 97)
+    rng = hi_v - lo_v
+    if rng < min_range:
+        return []
+    hi, lo = lo_v + 0.6 * rng, lo_v + 0.3 * rng
+    state = np.zeros(len(hinge), dtype=int)  # +1 down, -1 up, 0 between
+    cur = 0
+    for i, v in enumerate(hinge):
+        if np.isfinite(v):
+            if v >= hi:
+                cur = 1
+            elif v <= lo:
+                cur = -1
+        state[i] = cur
+    downs = [r for r in _runs(state == 1) if t[r[1]] - t[r[0]] >= min_phase_s or r[0] == 0]
+    ups = [r for r in _runs(state == -1) if t[r[1]] - t[r[0]] >= min_phase_s or r[1] == len(t) - 1]
+    pulls = []
+    for d in downs:
+        nxt = [u for u in ups if u[0] > d[1]]
+        if not nxt:
+            continue
+        u = nxt[0]
+        # a down phase must lead straight to this up phase (no other down phase between)
+        if any(d2[0] > d[1] and d2[0] < u[0] for d2 in downs):
+            continue
+        pulls.append(dict(down_start=d[0], down_end=d[1], up_start=u[0], up_end=u[1]))
+    return pulls
+
+
+def _at(x: np.ndarray, i: int, half: int = 1) -> float:
+    """Median of x around frame i (robust to a one-frame glitch)."""
+    seg = x[max(0, i - half): i + half + 1]
+    seg = seg[np.isfinite(seg)]
+    return float(np.median(seg)) if len(seg) else float("nan")
+
+
+def _fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None) -> Fault:
+    thr = rule.threshold if threshold is None else threshold
+    return Fault(code=rule.code, severity=severity(value, thr), value=round(float(value), 3), threshold=thr,
+                 unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
+                 start_s=round(float(t0), 3), end_s=round(float(t1), 3))
+
+
+def back_bend_series(track: PoseTrack, facing_sign: float, fs: float) -> np.ndarray:
+    """Per-frame bend of the dorsal outline, degrees (+ rounded), median- then low-pass filtered."""
+    dorsal = 1 if facing_sign > 0 else 0  # facing right: the back lies along -n (see contour)
+    raw = np.array([bend_angle(p[dorsal]) for p in track.profile])
+    ok = np.isfinite(raw)
+    out = raw.copy()
+    if ok.sum() >= 5:
+        out[ok] = medfilt(raw[ok], 5)
+    return lowpass(out, fs, CUTOFF_HZ)
+
+
+def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
+    J = c.joints
+    f = c.facing_sign
+    thigh = np.degrees(np.arctan2(J["knee"][:, 1] - J["hip"][:, 1], np.abs(J["knee"][:, 0] - J["hip"][:, 0])))
+    foot_len = np.hypot(*(J["toe"] - J["heel"]).T)
+    fl = float(np.nanmedian(foot_len)) if np.isfinite(foot_len).any() else float("nan")
+    midfoot_x = 0.5 * (J["heel"][:, 0] + J["toe"][:, 0])
+    trunk = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)
+    return {
+        "t": c.t,
+        "trunk_deg": trunk,
+        # + when the shoulders are behind the knee->hip line: hip hyperextension / leaning back.
+        # Relative to the thigh, so a tilted phone does not read as a lean.
+        "hip_hyperext_deg": (incline_from_vertical(J["knee"], J["hip"], f) - trunk + 180.0) % 360.0 - 180.0,
+        "hip_deg": joint_angle(J["shoulder"], J["hip"], J["knee"]),
+        "knee_deg": joint_angle(J["hip"], J["knee"], J["ankle"]),
+        "thigh_deg": thigh,
+        "wrist_y": J["wrist"][:, 1],
+        "hip_y": J["hip_mid"][:, 1],
+        "shoulder_y": J["shoulder_mid"][:, 1],
+        "knee_y": J["knee"][:, 1],
+        "ankle_x": J["ankle"][:, 0],
+        "bar_ahead_fl": (J["wrist"][:, 0] - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
+        "bar_x_fl": J["wrist"][:, 0] * f / fl if fl > 0 else np.full(len(c.t), np.nan),
+        "back_bend_deg": back_bend_series(track, f, c.fs),
+    }
+
+
+def analyze(track: PoseTrack) -> Analysis:
+    c = condition(track, CUTOFF_HZ)
+    s = series(track, c)
+    t = c.t
+    warnings: list[str] = []
+    withheld: dict[str, str] = {}
+    if c.coverage < 0.5:
+        warnings.append(f"A person was found in only {c.coverage:.0%} of frames; results cover those frames only.")
+    if c.outlier_frames > 0.02 * len(t) * 2 * 12:
+        warnings.append("Landmarks jumped between frames more than usual (another person, occlusion or blur); "
+                        "those samples were discarded.")
+    view = c.view
+    side_ok = view.ok
+    oblique = view.ok and view.width_ratio > 0.30
+    if not side_ok:
+        for k in METRIC_INFO:
+            if k not in ("concentric_s", "rep_duration_s"):
+                withheld[k] = view.reason
+    elif oblique:
+        withheld["back_rounding_deg"] = view.reason
+
+    # Reps: trunk angle is the hinge; in a front/rear view fall back to how far the shoulders drop.
+    if side_ok:
+        # A lifter's trunk never tips past ~110 deg from vertical; beyond that the pose is flipped.
+        hinge = np.where((s["trunk_deg"] > -45) & (s["trunk_deg"] < 110), s["trunk_deg"], np.nan)
+    else:
+        drop = (s["shoulder_y"] - np.nanmedian(s["hip_y"])) / c.torso_len
+        hinge = np.degrees(np.arcsin(np.clip(1 + drop, -1, 1)))  # 0 standing .. 90 shoulders at hip height
+    pulls = segment_reps(hinge, t)
+
+    # Neutral back: the lifter's own standing outline (lockout frames of this clip).
+    bend = s["back_bend_deg"]
+    standing = np.isfinite(bend) & (np.abs(s["trunk_deg"]) < NEUTRAL_TRUNK) & (s["hip_deg"] > 155)
+    neutral = float(np.median(bend[standing])) if standing.sum() >= 5 else float("nan")
+    if "back_rounding_deg" not in withheld and not np.isfinite(neutral):
+        withheld["back_rounding_deg"] = ("No standing frames with a clear back outline to calibrate your own neutral, "
+                                         "so the rounding proxy is not reported (film from before the first pull to after lockout).")
+    s["back_rounding_deg"] = bend - neutral if np.isfinite(neutral) else np.full(len(t), np.nan)
+
+    reps: list[Rep] = []
+    dropped = 0
+    for k, p in enumerate(pulls):
+        rep = _rep(len(reps) + 1, p, pulls[k + 1] if k + 1 < len(pulls) else None, s, t, c, withheld)
+        if rep is None:
+            dropped += 1
+            continue
+        reps.append(rep)
+    if dropped:
+        warnings.append(f"{dropped} hinge movement(s) were not counted as reps because the feet moved "
+                        "(walking, dropping the bar or re-setting).")
+    clip_faults = _set_breakdown(reps, t)
+    if not pulls:
+        warnings.append("No complete pull (floor to lockout) was found in this clip.")
+    summary = {
+        "rep_count": len(reps),
+        "neutral_back_bend_deg": None if not np.isfinite(neutral) else round(neutral, 1),
+        "side": c.side, "facing": view.facing,
+        "pose_coverage": round(c.coverage, 3),
+    }
+    return Analysis(exercise="deadlift", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
+                    warnings=warnings, summary=summary, metric_info=METRIC_INFO)
+
+
+def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarray], t: np.ndarray,
+         c: Conditioned, withheld: dict[str, str]) -> Rep | None:
+    wy = s["wrist_y"]
+    ds, de, us, ue = p["down_start"], p["down_end"], p["up_start"], p["up_end"]
+    # Lockout: the first frame at the top of the up phase (trunk within 3 deg of its most upright).
+    trunk_up = s["trunk_deg"][us:ue + 1]
+    lock = us + int(np.flatnonzero(trunk_up <= np.nanmin(trunk_up) + 3.0)[0]) if np.isfinite(trunk_up).any() else us
+    # Lift-off: the last moment the hands are at their lowest before the pull.
+    win = np.arange(ds, lock + 1)
+    w = wy[win]
+    if np.isfinite(w).sum() >= 3:
+        bottom_y = np.nanmax(w)
+        top_y = np.nanmin(wy[us:ue + 1]) if np.isfinite(wy[us:ue + 1]).any() else np.nanmin(w)
+        travel = max(bottom_y - top_y, 1e-6)
+        near_floor = np.flatnonzero(w >= bottom_y - 0.05 * travel)
+        liftoff = int(win[near_floor[-1]])
+        early_idx = np.flatnonzero((wy[liftoff:lock + 1] <= bottom_y - EARLY_TRAVEL * travel))
+        early = liftoff + int(early_idx[0]) if len(early_idx) else lock
+        knee_idx = np.flatnonzero(wy[liftoff:lock + 1] <= s["knee_y"][liftoff:lock + 1])
+        knee_pass = liftoff + int(knee_idx[0]) if len(knee_idx) else early
+    else:  # hands never seen: use the hinge itself
+        liftoff = de
+        early = de + max(1, (lock - de) // 3)
+        knee_pass = early
+    # Set-up: where the hips sit lowest in the second before lift-off.
+    pre = np.arange(max(ds, int(np.searchsorted(t, t[liftoff] - 1.0))), liftoff + 1)
+    hy = s["hip_y"][pre]
+    setup = int(pre[np.nanargmax(hy)]) if np.isfinite(hy).any() else liftoff
+    # End: hands back at the floor in the next down phase, else the end of this lockout.
+    end = ue
+    if nxt is not None:
+        nd = np.arange(nxt["down_start"], nxt["down_end"] + 1)
+        wn = wy[nd]
+        if np.isfinite(wn).any():
+            end = int(nd[np.nanargmax(wn)])
+        else:
+            end = nxt["down_start"]
+    lock_win = np.arange(lock, ue + 1)
+    # Feet stay planted through a pull; if the ankle travels, this was walking or dropping the bar.
+    # Ends compared by their medians: ankle landmarks jitter, walking moves them for good.
+    after = min(ue, int(np.searchsorted(t, t[lock] + 1.5)))
+    def shift(x: np.ndarray) -> float:
+        x = x[np.isfinite(x)]
+        return float(np.median(x[-5:]) - np.median(x[:5])) if len(x) >= 10 else 0.0
+    span = slice(liftoff, min(after, len(t) - 1) + 1)
+    sa, sh = shift(s["ankle_x"][span]), shift(c.joints["hip_mid"][span, 0])
+    if sa * sh > 0 and min(abs(sa), abs(sh)) > 0.5 * c.torso_len:  # feet and hips moved together
+        return None
+    if lock <= liftoff:
+        return None  # no rise between the floor and the top: not a pull
+
+    def val(name: str, i: int) -> float:
+        return _at(s[name], i)
+
+    m: dict[str, float | None] = {}
+    m["liftoff_trunk_deg"] = val("trunk_deg", liftoff)
+    m["liftoff_hip_deg"] = val("hip_deg", liftoff)
+    m["liftoff_knee_deg"] = val("knee_deg", liftoff)
+    m["liftoff_thigh_deg"] = val("thigh_deg", liftoff)
+    hip_rise = s["hip_y"][setup] - s["hip_y"][early]
+    sh_rise = s["shoulder_y"][setup] - s["shoulder_y"][early]
+    if np.isfinite(hip_rise) and np.isfinite(sh_rise) and hip_rise > 0.05 * c.torso_len:
+        m["hip_shoulder_rise_ratio"] = float(min(hip_rise / max(sh_rise, 1e-6 * c.torso_len), 10.0)) if sh_rise > 0 else 10.0
+    else:
+        m["hip_shoulder_rise_ratio"] = float("nan")
+    m["early_trunk_change_deg"] = val("trunk_deg", early) - val("trunk_deg", setup)
+    m["lockout_trunk_deg"] = float(np.nanmin(s["trunk_deg"][lock_win])) if np.isfinite(s["trunk_deg"][lock_win]).any() else float("nan")
+    hx = s["hip_hyperext_deg"][lock_win]
+    hx = hx[np.abs(hx) < 60]  # beyond this the knee or shoulder landmark is lost, not the lifter
+    # 80th percentile: the lean-back is often a moment of the hold, not all of it.
+    m["lockout_hyperext_deg"] = float(np.percentile(hx, 80)) if len(hx) >= 3 else float("nan")
+    m["lockout_hip_deg"] = float(np.nanmax(s["hip_deg"][lock_win])) if np.isfinite(s["hip_deg"][lock_win]).any() else float("nan")
+    rr = s["back_rounding_deg"][setup:knee_pass + 1]
+    # 75th percentile, not the max: one bad mask frame must not make a rep "rounded".
+    m["back_rounding_deg"] = float(np.nanpercentile(rr, 75)) if np.isfinite(rr).sum() >= 2 else float("nan")
+    m["bar_start_fl"] = val("bar_ahead_fl", liftoff)
+    drift = s["bar_x_fl"][liftoff:lock + 1] - val("bar_x_fl", liftoff)
+    m["bar_drift_fl"] = float(np.nanmax(drift)) if np.isfinite(drift).any() else float("nan")
+    m["concentric_s"] = float(t[lock] - t[liftoff])
+    m["rep_duration_s"] = float(t[end] - t[liftoff])
+    for k in list(m):
+        if k in withheld:
+            m[k] = None
+        elif m[k] is not None and not np.isfinite(m[k]):
+            m[k] = None
+        elif m[k] is not None:
+            m[k] = round(float(m[k]), 3)
+    if m["back_rounding_deg"] is None and "back_rounding_deg" not in withheld:
+        pass  # outline not visible in this rep: no number, no fault
+
+    faults: list[Fault] = []
+    T = t
+    R = DEADLIFT
+    v = m["back_rounding_deg"]
+    if v is not None and v > R["lumbar_rounding"].threshold:
+        faults.append(_fault(R["lumbar_rounding"], v, f"Back outline {v:.0f} deg rounder than your standing shape between set-up and knee height (proxy from the silhouette).", T[setup], T[knee_pass]))
+    v = m["hip_shoulder_rise_ratio"]
+    if v is not None and v > R["hips_shoot_up"].threshold:
+        faults.append(_fault(R["hips_shoot_up"], v, f"Hips rose {v:.1f}x as far as the shoulders in the first part of the pull.", T[setup], T[early]))
+    thigh, trunk0 = m["liftoff_thigh_deg"], m["liftoff_trunk_deg"]
+    if thigh is not None and trunk0 is not None and thigh < R["squatting_deadlift"].threshold and trunk0 < SQUAT_TRUNK_MAX:
+        faults.append(_fault(R["squatting_deadlift"], thigh, f"Thigh {thigh:.0f} deg from horizontal with the trunk {trunk0:.0f} deg from vertical at lift-off: a squat-style start.", T[setup], T[liftoff]))
+    v = m["lockout_hyperext_deg"]
+    if v is not None and v > R["lockout_lean_back"].threshold:
+        faults.append(_fault(R["lockout_lean_back"], v, f"At lockout the trunk leaned {v:.0f} deg behind the line of the thigh (hips pushed through, shoulders back).", T[lock], T[ue]))
+    v = m["bar_drift_fl"]
+    if v is not None and v > R["bar_drift"].threshold:
+        faults.append(_fault(R["bar_drift"], v, f"The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor during the pull.", T[liftoff], T[lock]))
+    return Rep(index=index, start_s=round(float(t[liftoff]), 3), end_s=round(float(t[end]), 3), frames=(liftoff, end),
+               key_frames=dict(setup=setup, liftoff=liftoff, knee_pass=knee_pass, lockout=lock, end=end),
+               metrics=m, faults=faults)
+
+
+def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:
+    """A metric getting worse from the first reps to the last third, beyond rep-to-rep noise."""
+    if len(reps) < 3:
+        return []
+    rule = DEADLIFT["set_breakdown"]
+    out = []
+    for key, label in (("back_rounding_deg", "lumbar rounding proxy"), ("liftoff_trunk_deg", "trunk angle at lift-off")):
+        vals = np.array([r.metrics.get(key) if r.metrics.get(key) is not None else np.nan for r in reps], dtype=float)
+        if np.isfinite(vals).sum() < 3:
+            continue
+        v = vals[np.isfinite(vals)]
+        noise = float(np.median(np.abs(np.diff(v)))) * 1.4826 / np.sqrt(2) if len(v) > 2 else 0.0
+        first = float(np.min(v[:2]))
+        last = float(np.mean(v[-max(1, len(v) // 3):]))
+        delta = last - first
+        thr = max(rule.threshold, 2 * noise)
+        if delta > thr:
+            out.append(_fault(rule, delta, f"The {label} grew by {delta:.0f} deg from the first reps to the last third of the set (rep-to-rep noise {noise:.1f} deg).",
+                              reps[0].start_s, reps[-1].end_s, threshold=round(thr, 2)))
+    return out

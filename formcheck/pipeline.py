@@ -1,0 +1,137 @@
+"""The whole job: video -> pose -> analysis -> report files and annotated clip.
+
+The Python API is `analyze_video`; the CLI and the app are thin shells over it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from . import deadlift
+from .extract import Progress, extract_pose
+from .render import Overlay
+from .report import build_report, frames_table, reps_table, write_json
+from .thresholds import DEADLIFT
+from .types import Analysis, FormcheckError, PoseTrack
+from .video import H264Writer, frames
+
+EXERCISES = ("auto", "deadlift", "running")
+MIN_DETECTED = 0.2   # a person in fewer frames than this: no analysis
+
+
+@dataclass
+class Result:
+    track: PoseTrack
+    analysis: Analysis
+    report: dict
+    out_dir: str | None = None
+
+    @property
+    def annotated_path(self) -> str | None:
+        p = os.path.join(self.out_dir, "annotated.mp4") if self.out_dir else None
+        return p if p and os.path.exists(p) else None
+
+
+def _analysers() -> dict[str, Callable[[PoseTrack], Analysis]]:
+    out = {"deadlift": deadlift.analyze}
+    try:
+        from . import running
+        out["running"] = running.analyze
+    except ImportError:
+        pass
+    return out
+
+
+def choose_exercise(track: PoseTrack) -> tuple[str, str]:
+    """Tell a deadlift from a run by the motion: a run moves the feet in a steady rhythm and
+    keeps the trunk near upright; a deadlift hinges the trunk far over with the feet planted."""
+    from .signals import condition, incline_from_vertical
+    c = condition(track, 6.0)
+    trunk = incline_from_vertical(c.joints["hip_mid"], c.joints["shoulder_mid"], c.facing_sign)
+    hinge = float(np.nanpercentile(trunk, 95) - np.nanpercentile(trunk, 5)) if np.isfinite(trunk).sum() > 5 else 0.0
+    ank = c.joints["ankle"]
+    knee_sep = np.abs(track.xy[:, 27, 0] - track.xy[:, 28, 0]) / max(c.torso_len, 1e-6)
+    stride = float(np.nanpercentile(knee_sep, 90)) if np.isfinite(knee_sep).any() else 0.0
+    if hinge >= 30 and stride < 0.8:
+        return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg with the feet planted."
+    if stride >= 0.5:
+        return "running", f"Chose running: the ankles separated by up to {stride:.1f} torso lengths in a repeating stride."
+    if np.isfinite(ank).any() and hinge >= 20:
+        return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg."
+    raise FormcheckError("Could not tell whether this is a deadlift or a run from the movement; "
+                         "choose the exercise yourself.")
+
+
+def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
+    if len(track) < 8 or track.t[-1] < 0.3:
+        raise FormcheckError(f"The clip is too short ({len(track)} frames, {track.t[-1]:.2f} s) to contain a rep or a stride.")
+    det = float(np.mean(track.detected))
+    if det < MIN_DETECTED:
+        raise FormcheckError("No person was found in this video" if det == 0 else
+                             f"A person was found in only {det:.0%} of the frames. Film the whole body, side-on, in good light.")
+    note = None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        if exercise == "auto":
+            exercise, note = choose_exercise(track)
+        analysers = _analysers()
+        if exercise not in analysers:
+            raise FormcheckError(f"Exercise '{exercise}' is not supported (choose from {', '.join(analysers)}).")
+        a = analysers[exercise](track)
+    if note:
+        a.warnings.insert(0, note)
+        a.summary["exercise_choice"] = note
+    return a
+
+
+def render_video(path: str, track: PoseTrack, a: Analysis, out_path: str, progress: Progress | None = None) -> None:
+    """Pass 2: decode again and draw; frames stream straight from decoder to encoder."""
+    info = track.video
+    ov = Overlay(track, a, info.width, info.height, DEADLIFT["lumbar_rounding"].threshold)
+    with H264Writer(out_path, info.width, info.height, info.fps) as w:
+        for i, (t, img, _) in enumerate(frames(path)):
+            if i >= len(track):
+                break
+            w.write(ov.draw(img, i), t)
+            if progress and i % 10 == 0:
+                progress("render", i + 1, len(track))
+    if progress:
+        progress("render", len(track), len(track))
+
+
+def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = None, render: bool = True,
+                  progress: Progress | None = None, track: PoseTrack | None = None) -> Result:
+    """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv and annotated.mp4
+    there; everything is built in a temporary folder first so a failure leaves nothing half-written."""
+    if exercise not in EXERCISES:
+        raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of {', '.join(EXERCISES)}.")
+    if track is None:
+        track = extract_pose(path, progress)
+    a = analyze_track(track, exercise)
+    if not a.reps:
+        why = "; ".join(a.warnings) or "no rep was found"
+        raise FormcheckError(f"No complete {'rep' if a.exercise == 'deadlift' else 'stride'} could be measured in this clip: {why}")
+    report = build_report(track, a)
+    if out_dir is None:
+        return Result(track, a, report)
+    parent = os.path.dirname(os.path.abspath(out_dir)) or "."
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".formcheck-", dir=parent)
+    try:
+        write_json(report, os.path.join(tmp, "report.json"))
+        frames_table(track, a).to_csv(os.path.join(tmp, "frames.csv"), index=False)
+        reps_table(a).to_csv(os.path.join(tmp, "reps.csv"), index=False)
+        if render:
+            render_video(path, track, a, os.path.join(tmp, "annotated.mp4"), progress)
+        os.makedirs(out_dir, exist_ok=True)
+        for name in os.listdir(tmp):
+            os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Result(track, a, report, out_dir)

@@ -1,0 +1,122 @@
+"""Drawing the analysis onto frames: skeleton, back outline, live readouts, rep counter, faults."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .contour import back_points
+from .types import (L_HIP, L_SHOULDER, R_HIP, R_SHOULDER, SIDE_JOINTS, Analysis, PoseTrack)
+
+GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
+CYAN = (0, 200, 230)
+
+_BONES = [("shoulder", "elbow"), ("elbow", "wrist"), ("shoulder", "hip"), ("hip", "knee"), ("knee", "ankle"),
+          ("ankle", "heel"), ("heel", "toe"), ("ankle", "toe")]
+
+# Per-exercise readouts: (series key, label, unit)
+READOUTS = {
+    "deadlift": [("trunk_deg", "Trunk", "deg"), ("hip_deg", "Hip", "deg"), ("knee_deg", "Knee", "deg"),
+                 ("back_rounding_deg", "Back rounding*", "deg")],
+    "running": [("trunk_deg", "Trunk lean", "deg"), ("knee_deg", "Knee", "deg"),
+                ("arch_deg", "Back arch*", "deg")],
+}
+FOOTNOTE = "* proxy from the silhouette outline, not spine bones"
+
+
+def _pt(p: np.ndarray) -> tuple[int, int] | None:
+    return (int(round(p[0])), int(round(p[1]))) if np.all(np.isfinite(p)) else None
+
+
+class Overlay:
+    """Stateless per-frame drawer built once from the analysis."""
+
+    def __init__(self, track: PoseTrack, analysis: Analysis, width: int, height: int,
+                 rounding_threshold: float | None = None):
+        self.track, self.a = track, analysis
+        self.scale = max(height, width) / 900.0
+        self.side = analysis.view.side if analysis.view.side in SIDE_JOINTS else "left"
+        self.dorsal = -1.0 if analysis.view.facing == "right" else 1.0
+        self.dorsal_idx = 1 if self.dorsal < 0 else 0
+        self.round_thr = rounding_threshold
+        self.fault_spans = []
+        for rep in analysis.reps:
+            for f in rep.faults:
+                self.fault_spans.append((f.start_s, max(f.end_s, f.start_s + 1.5), f"Rep {rep.index}: {f.code.replace('_', ' ')}", f.severity))
+        for f in analysis.faults:
+            self.fault_spans.append((f.end_s - 2.0, f.end_s + 2.0, f"Set: {f.code.replace('_', ' ')}", f.severity))
+
+    def _text(self, img, text, org, color=WHITE, size=0.6, thick=1):
+        s = size * self.scale
+        th = max(1, int(round(thick * self.scale * 1.5)))
+        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, s, (0, 0, 0), th + 2, cv2.LINE_AA)
+        cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, s, color, th, cv2.LINE_AA)
+
+    def draw(self, img: np.ndarray, i: int) -> np.ndarray:
+        tr, a = self.track, self.a
+        if i >= len(tr):
+            return img
+        t = tr.t[i]
+        lw = max(1, int(round(2 * self.scale)))
+        xy = tr.xy[i]
+        if np.isfinite(xy[L_HIP, 0]):
+            for side in SIDE_JOINTS:
+                j = SIDE_JOINTS[side]
+                near = side == self.side
+                col = CYAN if near else GREY
+                for b0, b1 in _BONES:
+                    p0, p1 = _pt(xy[j[b0]]), _pt(xy[j[b1]])
+                    if p0 and p1:
+                        cv2.line(img, p0, p1, col, lw * (2 if near else 1), cv2.LINE_AA)
+                for name in ("shoulder", "hip", "knee", "ankle", "wrist"):
+                    p = _pt(xy[j[name]])
+                    if p and near:
+                        cv2.circle(img, p, lw * 3, WHITE, -1, cv2.LINE_AA)
+            self._back(img, i, lw)
+        self._panel(img, i, t)
+        return img
+
+    def _back(self, img, i, lw):
+        """The measured back outline, coloured by the rounding/arch proxy at this frame."""
+        if not self.a.view.ok or "back_rounding_deg" in self.a.withheld and self.a.exercise == "deadlift":
+            return
+        xy = self.track.xy[i]
+        hip = 0.5 * (xy[L_HIP] + xy[R_HIP])
+        sh = 0.5 * (xy[L_SHOULDER] + xy[R_SHOULDER])
+        pts = back_points(hip, sh, self.track.profile[i, self.dorsal_idx], self.dorsal)
+        key = "back_rounding_deg" if self.a.exercise == "deadlift" else "arch_deg"
+        val = self.a.series.get(key, np.full(len(self.track), np.nan))[i]
+        thr = self.round_thr or 20.0
+        col = GREY if not np.isfinite(val) else GREEN if val < 0.5 * thr else AMBER if val < thr else RED
+        good = [(_pt(p)) for p in pts if _pt(p)]
+        for p0, p1 in zip(good[:-1], good[1:]):
+            cv2.line(img, p0, p1, col, lw * 3, cv2.LINE_AA)
+
+    def _panel(self, img, i, t):
+        a = self.a
+        x0, y = int(12 * self.scale), int(28 * self.scale)
+        dy = int(26 * self.scale)
+        n = len(a.reps)
+        cur = [r.index for r in a.reps if r.start_s <= t <= r.end_s]
+        done = sum(1 for r in a.reps if r.end_s < t)
+        label = "Rep" if a.exercise == "deadlift" else "Stride"
+        self._text(img, f"{label} {cur[0] if cur else done}/{n}", (x0, y), WHITE, 0.8, 2)
+        y += dy
+        for key, name, unit in READOUTS.get(a.exercise, []):
+            if key in a.withheld or key not in a.series:
+                continue
+            v = a.series[key][i] if i < len(a.series[key]) else np.nan
+            txt = f"{name}: {v:5.0f} {unit}" if np.isfinite(v) else f"{name}:   -"
+            self._text(img, txt, (x0, y))
+            y += dy
+        self._text(img, FOOTNOTE, (x0, img.shape[0] - int(10 * self.scale)), GREY, 0.45)
+        # Fault banners while they happen.
+        yb = int(img.shape[0] * 0.12)
+        for t0, t1, text, sev in self.fault_spans:
+            if t0 <= t <= t1:
+                col = RED if sev != "mild" else AMBER
+                s = 0.7 * self.scale
+                (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, s, 2)
+                xb = img.shape[1] - w - int(20 * self.scale)
+                cv2.rectangle(img, (xb - 8, yb - h - 8), (xb + w + 8, yb + 8), col, -1)
+                cv2.putText(img, text, (xb, yb), cv2.FONT_HERSHEY_SIMPLEX, s, WHITE, 2, cv2.LINE_AA)
+                yb += h + int(22 * self.scale)

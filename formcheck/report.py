@@ -1,0 +1,86 @@
+"""Turning an Analysis into report.json / frames.csv / per-rep tables."""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .types import Analysis, PoseTrack
+
+PROXY_NOTE = ("MediaPipe has no landmarks on the spine or the pelvis bones. 'Lumbar rounding' and "
+              "'anterior tilt / overarching' are proxies measured from the outline of the back in the "
+              "person silhouette (segmentation mask) between the hip and shoulder landmarks, relative to "
+              "your own frames in the same clip. Angles are 2D, from one camera, and carry 5-10 deg of error.")
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return None if not math.isfinite(float(x)) else round(float(x), 4)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+def build_report(track: PoseTrack, a: Analysis) -> dict[str, Any]:
+    fault_counts: dict[str, int] = {}
+    for r in a.reps:
+        for f in r.faults:
+            fault_counts[f.code] = fault_counts.get(f.code, 0) + 1
+    summary_faults = [
+        {"code": code, "reps": [r.index for r in a.reps if any(f.code == code for f in r.faults)],
+         "count": n, "cue": next(f.cue for r in a.reps for f in r.faults if f.code == code)}
+        for code, n in fault_counts.items()]
+    summary_faults += [dict(f.to_dict(), scope="set") for f in a.faults]
+    v = track.video
+    rep = {
+        "exercise": a.exercise,
+        "video": {"fps": v.fps, "frames": v.frames, "duration_s": v.duration_s, "width": v.width,
+                  "height": v.height, "rotation": v.rotation, "codec": v.codec, "variable_frame_rate": v.vfr},
+        "view": {"side": a.view.side, "facing": a.view.facing, "ok": a.view.ok, "reason": a.view.reason,
+                 "width_ratio": a.view.width_ratio},
+        "subject": track.subject_note,
+        "reps": [r.to_dict() for r in a.reps],
+        "faults": summary_faults,
+        "withheld": a.withheld,
+        "warnings": a.warnings,
+        "summary": a.summary,
+        "metrics_info": a.metric_info,
+        "proxy_note": PROXY_NOTE,
+    }
+    return _clean(rep)
+
+
+def frames_table(track: PoseTrack, a: Analysis) -> pd.DataFrame:
+    cols = {"frame": np.arange(len(track)), "t_s": track.t}
+    for k, v in a.series.items():
+        if k != "t" and len(v) == len(track):
+            cols[k] = np.round(v, 3)
+    rep_idx = np.zeros(len(track), dtype=int)
+    for r in a.reps:
+        rep_idx[r.frames[0]: r.frames[1] + 1] = r.index
+    cols["rep"] = rep_idx
+    return pd.DataFrame(cols)
+
+
+def reps_table(a: Analysis) -> pd.DataFrame:
+    rows = []
+    for r in a.reps:
+        row = {"rep": r.index, "start_s": r.start_s, "end_s": r.end_s}
+        row.update(r.metrics)
+        row["faults"] = ", ".join(f.code for f in r.faults)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_json(obj: dict, path: str) -> None:
+    with open(path, "w") as fh:
+        json.dump(obj, fh, indent=2)

@@ -1,0 +1,206 @@
+"""Signal conditioning shared by every exercise: pure functions on PoseTrack arrays.
+
+Low-visibility points become missing, outliers (a landmark jumping to another person or a
+shadow for a frame or two) are rejected, short gaps are filled, and each coordinate gets a
+zero-lag Butterworth low-pass. Then: which side faces the camera, which way the person faces,
+and whether the view is side-on enough for sagittal angles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, filtfilt
+
+from .types import (L_EAR, L_HIP, L_SHOULDER, NOSE, R_EAR, R_HIP, R_SHOULDER, SIDE_JOINTS,
+                    PoseTrack, ViewCheck)
+
+VIS_MIN = 0.3          # MediaPipe visibility below this = not seen
+MAX_GAP_S = 0.2        # fill gaps up to this long; longer gaps stay missing (not scored)
+SIDE_ON_MAX = 0.30     # (shoulder + hip width) / torso at or below this: side-on
+OBLIQUE_MAX = 0.45     # above this the sagittal angles are withheld
+
+
+def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
+    """Linear fill of interior NaN runs no longer than max_gap_s; longer runs stay NaN."""
+    x = x.astype(float).copy()
+    ok = np.isfinite(x)
+    if ok.sum() < 2:
+        return x
+    idx = np.flatnonzero(ok)
+    filled = np.interp(t, t[idx], x[idx])
+    # walk the NaN runs
+    bad = ~ok
+    starts = np.flatnonzero(bad & ~np.r_[False, bad[:-1]])
+    ends = np.flatnonzero(bad & ~np.r_[bad[1:], False])
+    for s, e in zip(starts, ends):
+        if s == 0 or e == len(x) - 1:
+            continue  # never extrapolate at the ends
+        if t[e + 1] - t[s - 1] <= max_gap_s + 1e-9:
+            x[s:e + 1] = filled[s:e + 1]
+    return x
+
+
+def lowpass(x: np.ndarray, fs: float, cutoff_hz: float, order: int = 2) -> np.ndarray:
+    """Zero-lag Butterworth (filtfilt of a 2nd-order filter = 4th-order, no phase shift),
+    applied to each finite run separately; runs too short to filter are left as they are."""
+    y = x.astype(float).copy()
+    wn = min(cutoff_hz / (0.5 * fs), 0.9)
+    if wn <= 0:
+        return y
+    b, a = butter(order, wn)
+    pad = 3 * max(len(a), len(b))
+    ok = np.isfinite(y)
+    starts = np.flatnonzero(ok & ~np.r_[False, ok[:-1]])
+    ends = np.flatnonzero(ok & ~np.r_[ok[1:], False])
+    for s, e in zip(starts, ends):
+        if e - s + 1 > pad:
+            y[s:e + 1] = filtfilt(b, a, y[s:e + 1])
+    return y
+
+
+def reject_outliers(x: np.ndarray, scale: np.ndarray | float, window: int = 7, k: float = 4.0,
+                    floor: float = 0.08) -> np.ndarray:
+    """Hampel filter: NaN where a sample is far from its running median (in units of `scale`,
+    e.g. torso length, with a floor so still frames are not over-rejected)."""
+    x = x.astype(float).copy()
+    n = len(x)
+    if n < window:
+        return x
+    half = window // 2
+    padded = np.pad(x, half, mode="edge")
+    win = np.lib.stride_tricks.sliding_window_view(padded, window)
+    med = np.nanmedian(win, axis=1) if np.isfinite(win).any() else np.full(n, np.nan)
+    mad = np.nanmedian(np.abs(win - med[:, None]), axis=1)
+    tol = np.maximum(k * 1.4826 * mad, floor * np.asarray(scale, dtype=float))
+    bad = np.abs(x - med) > tol
+    x[bad] = np.nan
+    return x
+
+
+@dataclass
+class Conditioned:
+    """Filtered near-side joints and midpoints, ready for the exercise analysers."""
+    t: np.ndarray
+    fs: float
+    side: str
+    facing_sign: float               # +1 person faces image-right, -1 faces left
+    joints: dict[str, np.ndarray]    # name -> (N, 2) filtered pixels; near side + "hip_mid", "shoulder_mid"
+    torso_len: float                 # median hip_mid -> shoulder_mid distance, pixels
+    coverage: float                  # fraction of frames with a usable pose
+    view: ViewCheck
+    outlier_frames: int
+
+
+def _median_torso(xy: np.ndarray) -> float:
+    hip = 0.5 * (xy[:, L_HIP] + xy[:, R_HIP])
+    sh = 0.5 * (xy[:, L_SHOULDER] + xy[:, R_SHOULDER])
+    d = np.hypot(*(sh - hip).T)
+    return float(np.nanmedian(d)) if np.isfinite(d).any() else float("nan")
+
+
+def near_side(vis: np.ndarray) -> str:
+    score = {}
+    for side, j in SIDE_JOINTS.items():
+        score[side] = float(np.nanmean(vis[:, [j["shoulder"], j["hip"], j["knee"], j["ankle"]]]))
+    return max(score, key=score.get)
+
+
+def facing_sign(xy: np.ndarray, vis: np.ndarray, side: str) -> float:
+    """+1 if the person faces image-right. Votes: nose ahead of the ear, toes ahead of the heel."""
+    j = SIDE_JOINTS[side]
+    votes = []
+    ear = xy[:, j["ear"], 0]
+    nose_ear = xy[:, NOSE, 0] - ear
+    toe_heel = xy[:, j["toe"], 0] - xy[:, j["heel"], 0]
+    for d, w in ((nose_ear, 1.0), (toe_heel, 1.0)):
+        d = d[np.isfinite(d)]
+        if len(d):
+            votes.append(w * np.mean(np.sign(d)))
+    s = float(np.sum(votes)) if votes else 0.0
+    return 1.0 if s >= 0 else -1.0
+
+
+def check_view(xy: np.ndarray, vis: np.ndarray, side: str, facing: float, torso: float) -> ViewCheck:
+    """Side-on test: in a side view the left and right shoulders (and hips) overlap in the picture."""
+    sw = np.hypot(*(xy[:, L_SHOULDER] - xy[:, R_SHOULDER]).T)
+    hw = np.hypot(*(xy[:, L_HIP] - xy[:, R_HIP]).T)
+    ratio = float(np.nanmedian((sw + hw) / 2.0) / torso) if np.isfinite(torso) and torso > 0 else float("nan")
+    facing_name = "right" if facing > 0 else "left"
+    if not np.isfinite(ratio):
+        return ViewCheck(side="unknown", facing="unknown", ok=False, width_ratio=float("nan"),
+                         reason="No person was found reliably enough to judge the camera angle.")
+    if ratio <= SIDE_ON_MAX:
+        return ViewCheck(side=side, facing=facing_name, ok=True, width_ratio=round(ratio, 3),
+                         reason=f"Side-on view ({side} side toward the camera; shoulder/hip width is {ratio:.2f} of torso length).")
+    if ratio <= OBLIQUE_MAX:
+        return ViewCheck(side=side, facing=facing_name, ok=True, width_ratio=round(ratio, 3),
+                         reason=(f"Oblique view: shoulders/hips show {ratio:.2f} of torso length across the picture "
+                                 "(about 20-40 degrees off side-on). Angles are read with more error and the back-shape proxy is withheld; "
+                                 "film from straight side-on at hip height for all metrics."))
+    # Facing toward/away from the camera: nose visibility tells which.
+    toward = float(np.nanmedian(vis[:, NOSE])) > 0.5 and float(np.nanmedian(vis[:, [L_EAR, R_EAR]])) > 0.3
+    return ViewCheck(side="unknown", facing="toward" if toward else "away", ok=False, width_ratio=round(ratio, 3),
+                     reason=(f"Front or rear view: shoulders/hips span {ratio:.2f} of torso length across the picture. "
+                             "Hip, knee, trunk and back-shape angles need a side-on camera, so they are withheld."))
+
+
+def _pair_mid(track: PoseTrack, a: int, b: int) -> np.ndarray:
+    mid = 0.5 * (track.xy[:, a] + track.xy[:, b])
+    seen = np.maximum(track.vis[:, a], track.vis[:, b]) >= VIS_MIN
+    mid[~seen] = np.nan
+    return mid
+
+
+def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
+    t = track.t
+    n = len(t)
+    dt = np.diff(t)
+    fs = float(1.0 / np.median(dt)) if n > 1 else 30.0
+    xy = track.xy.copy()
+    vis = track.vis
+    xy[vis < VIS_MIN] = np.nan
+    torso = _median_torso(track.xy)
+    side = near_side(vis)
+    face = facing_sign(track.xy, vis, side)
+    view = check_view(track.xy, vis, side, face, torso)
+    j = SIDE_JOINTS[side]
+    names = dict(j)
+    joints: dict[str, np.ndarray] = {}
+    rejected = 0
+    raw = {name: xy[:, idx] for name, idx in names.items()}
+    # Midpoints from the raw (ungated) landmarks: in a side view the far-side shoulder and hip
+    # are guessed, but the midpoint of the pair is still the best 2D trunk line.
+    # A pair counts only if at least one of its points is seen (a head leaving the frame
+    # drags both shoulder guesses off the picture).
+    raw["hip_mid"] = _pair_mid(track, L_HIP, R_HIP)
+    raw["shoulder_mid"] = _pair_mid(track, L_SHOULDER, R_SHOULDER)
+    raw["nose"] = xy[:, NOSE]
+    for name, p in raw.items():
+        q = np.empty_like(p)
+        for c in range(2):
+            x = reject_outliers(p[:, c], torso if np.isfinite(torso) else 1.0)
+            rejected += int(np.sum(np.isfinite(p[:, c]) & ~np.isfinite(x)))
+            x = fill_gaps(x, t)
+            q[:, c] = lowpass(x, fs, cutoff_hz)
+        joints[name] = q
+    coverage = float(np.mean(track.detected)) if n else 0.0
+    return Conditioned(t=t, fs=fs, side=side, facing_sign=face, joints=joints, torso_len=torso,
+                       coverage=coverage, view=view, outlier_frames=rejected)
+
+
+# --- geometry -------------------------------------------------------------------------------
+
+def joint_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle ABC in degrees (180 = straight), per frame; inputs (N, 2)."""
+    v1, v2 = a - b, c - b
+    cos = np.sum(v1 * v2, axis=-1) / (np.linalg.norm(v1, axis=-1) * np.linalg.norm(v2, axis=-1))
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def incline_from_vertical(lower: np.ndarray, upper: np.ndarray, facing: float) -> np.ndarray:
+    """Signed angle of the lower->upper segment from vertical, degrees; + leans toward where the
+    person faces (trunk forward), - leans back. Image y points down."""
+    dx = (upper[:, 0] - lower[:, 0]) * facing
+    dy = lower[:, 1] - upper[:, 1]
+    return np.degrees(np.arctan2(dx, dy))

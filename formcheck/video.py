@@ -1,0 +1,171 @@
+"""Video in and out with PyAV: real timestamps, rotation metadata, H.264 mp4 export.
+
+Frames are streamed one at a time; nothing here holds a whole clip in memory.
+"""
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from typing import Iterator
+
+import av
+import numpy as np
+
+from .types import FormcheckError, VideoInfo
+
+
+def _open(path: str):
+    if not os.path.exists(path):
+        raise FormcheckError(f"File not found: {path}")
+    if os.path.getsize(path) == 0:
+        raise FormcheckError(f"'{os.path.basename(path)}' is empty (0 bytes). Please upload the video again.")
+    try:
+        container = av.open(path, metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as e:
+        raise FormcheckError(
+            f"'{os.path.basename(path)}' could not be opened as a video ({e.__class__.__name__}). "
+            "It may be corrupt or not a video file; phone .mp4 and .mov files work.") from None
+    if not container.streams.video:
+        container.close()
+        raise FormcheckError(f"'{os.path.basename(path)}' has no video track (is it an audio file or an image?).")
+    return container
+
+
+def _upright(img: np.ndarray, rotation: int) -> np.ndarray:
+    # rotation is the clockwise turn needed for display; np.rot90 turns counter-clockwise.
+    if rotation == 0:
+        return img
+    return np.ascontiguousarray(np.rot90(img, k=-(rotation // 90)))
+
+
+def _display_rotation(frame) -> int:
+    """Clockwise degrees to turn a decoded frame upright, from its display matrix.
+
+    PyAV's frame.rotation is FFmpeg's av_display_rotation_get: the counter-clockwise angle the
+    matrix applies, e.g. -90 for a portrait iPhone clip stored landscape.
+    """
+    try:
+        ccw = float(frame.rotation or 0.0)
+    except (AttributeError, ValueError):
+        return 0
+    return int(round(-ccw / 90.0)) % 4 * 90
+
+
+def frames(path: str, max_side: int | None = None) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
+    """Yield (t_seconds, upright RGB frame, downscaled copy or None) for every decodable frame.
+
+    t starts at 0 and comes from the frame's own presentation timestamp, so variable-frame-rate
+    phone clips keep their real timing. A damaged tail ends the stream instead of raising.
+    """
+    import cv2
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        t0 = None
+        last_t = -1.0
+        rate = float(stream.average_rate or stream.guessed_rate or 30.0)
+        i = 0
+        it = container.decode(stream)
+        while True:
+            try:
+                frame = next(it)
+            except StopIteration:
+                break
+            except av.error.FFmpegError:
+                if i == 0:
+                    raise FormcheckError(f"'{os.path.basename(path)}' could not be decoded: the video data is damaged.") from None
+                break  # truncated file: keep what decoded
+            t = frame.time if frame.time is not None else i / rate
+            if t0 is None:
+                t0 = t
+            t = t - t0
+            if t <= last_t:  # duplicate/out-of-order timestamps: keep time strictly increasing
+                t = last_t + 1e-3
+            last_t = t
+            rot = _display_rotation(frame)
+            img = _upright(frame.to_ndarray(format="rgb24"), rot)
+            small = None
+            if max_side:
+                h, w = img.shape[:2]
+                s = max_side / max(h, w)
+                if s < 1.0:
+                    small = cv2.resize(img, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+                else:
+                    small = img
+            i += 1
+            yield t, img, small
+    finally:
+        container.close()
+
+
+def probe(path: str) -> VideoInfo:
+    """Read the header and scan packet timestamps (no decoding) for frame count and timing."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        w, h = stream.codec_context.width, stream.codec_context.height
+        rotation = 0
+        try:
+            first = next(container.decode(stream))
+            rotation = _display_rotation(first)
+            w, h = first.width, first.height
+        except (StopIteration, av.error.FFmpegError):
+            raise FormcheckError(f"'{os.path.basename(path)}' has a video track but no frame could be decoded: the file is damaged or empty.") from None
+        container.seek(0)
+        pts = []
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.size > 0:
+                    pts.append(packet.pts)
+        except av.error.FFmpegError:
+            pass  # truncated: count what is there
+        tb = float(stream.time_base)
+        ts = np.unique(np.asarray(pts, dtype=np.int64)) * tb if pts else np.zeros(1)
+        n = max(len(ts), 1)
+        dt = np.diff(ts)
+        fps = float(1.0 / np.median(dt)) if len(dt) else float(stream.average_rate or 30.0)
+        duration = float(ts[-1] - ts[0] + (np.median(dt) if len(dt) else 0.0))
+        vfr = bool(len(dt) > 5 and np.std(dt) / max(np.mean(dt), 1e-9) > 0.1)
+        if rotation in (90, 270):
+            w, h = h, w
+        return VideoInfo(path=os.path.abspath(path), width=w, height=h, fps=round(fps, 3), frames=n,
+                         duration_s=round(duration, 3), rotation=rotation, codec=codec, vfr=vfr)
+    finally:
+        container.close()
+
+
+class H264Writer:
+    """H.264 mp4 (yuv420p, faststart) that browsers and st.video play."""
+
+    def __init__(self, path: str, width: int, height: int, fps: float, crf: int = 23):
+        self.path = path
+        self.w, self.h = width - width % 2, height - height % 2  # yuv420p needs even sizes
+        self.rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
+        self.container = av.open(path, mode="w", options={"movflags": "+faststart"})
+        self.stream = self.container.add_stream("libx264", rate=self.rate)
+        self.stream.width, self.stream.height = self.w, self.h
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.options = {"crf": str(crf), "preset": "veryfast"}
+        self.last_pts = -1
+
+    def write(self, rgb: np.ndarray, t: float | None = None) -> None:
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: self.h, : self.w]), format="rgb24")
+        # Put real timestamps on the output grid so a variable-rate clip keeps its timing.
+        pts = self.last_pts + 1 if t is None else max(int(round(t * self.rate)), self.last_pts + 1)
+        frame.pts = pts
+        self.last_pts = pts
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def close(self) -> None:
+        for packet in self.stream.encode():
+            self.container.mux(packet)
+        self.container.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
