@@ -33,10 +33,17 @@ DEADLIFT = {
         "together. Widening hip-trunk lag is the fatigue pattern in van Dieen 1998 (S); ratio cut-off is ours.",
         "Push the floor away with your legs: 'chest and hips rise together'. Keep your back angle fixed "
         "until the bar passes the knees; if the hips pop up first, start with them a little higher."),
+    "hips_shoot_up_trunk": Rule(
+        "hips_shoot_up", 12.0, "deg", "P",
+        "Trunk tipping more horizontal from set-up to 30% of the bar's rise: the knees straighten first and "
+        "the back is left to lift (Rippetoe, C; van Dieen 1998, S). MediaPipe trunk noise puts our line at 12 deg, "
+        "above the 5 deg in the evidence table.",
+        "Push the floor away with your legs: 'chest and hips rise together'. Keep your back angle fixed "
+        "until the bar passes the knees; if the hips pop up first, start with them a little higher."),
     "squatting_deadlift": Rule(
         "squatting_deadlift", 15.0, "deg", "P",
-        "Thigh within 15 deg of horizontal at lift-off with the trunk more upright than 55 deg from vertical: "
-        "a squat start. Conventional pullers start with the hips higher (Escamilla 2000, S); cut-off ours.",
+        "Thigh within 15 deg of horizontal at lift-off with the trunk more upright than 55 deg from vertical, "
+        "or the trunk within 35 deg of vertical with the thigh within 25 deg of horizontal: a squat start. Conventional pullers start with the hips higher (Escamilla 2000, S); cut-off ours.",
         "Hinge, don't squat: push the hips back, shins close to vertical, shoulders over or slightly ahead "
         "of the bar at lift-off."),
     "lockout_lean_back": Rule(
@@ -46,9 +53,9 @@ DEADLIFT = {
         "Finish tall: squeeze the glutes to bring the hips through, ribs down, shoulders stacked over the hips. "
         "Leaning back adds nothing to the lift and loads the lower back in extension."),
     "bar_drift": Rule(
-        "bar_drift", 0.50, "foot lengths", "C",
+        "bar_drift", 0.70, "foot lengths", "C",
         "Hands (bar proxy) moving forward of their lift-off position during the pull, in foot lengths. 'Bar over mid-foot, vertical "
-        "path' is coaching convention (Rippetoe); ~0.25 foot lengths = 5-7 cm.",
+        "path' is coaching convention (Rippetoe). Hands sit ahead of the bar and follow the thighs, so normal pulls read up to ~0.6 here (good clips in ../shared); 0.7 is our line (P).",
         "Keep the bar over mid-foot and against your legs: 'lats tight, drag the bar up the shins and thighs'."),
     "set_breakdown": Rule(
         "set_breakdown", 6.0, "deg", "P",

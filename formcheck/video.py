@@ -112,7 +112,7 @@ def probe(path: str) -> VideoInfo:
             rotation = _display_rotation(first)
             w, h = first.width, first.height
         except (StopIteration, av.error.FFmpegError):
-            raise FormcheckError(f"'{os.path.basename(path)}' has a video track but no frame could be decoded: the file is damaged or empty.") from None
+            raise FormcheckError(f"'{os.path.basename(path)}' could not be decoded: no frame in it is readable video (damaged, or not a video file).") from None
         container.seek(0)
         pts = []
         try:

@@ -1,0 +1,30 @@
+import os
+import warnings
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "videos"))
+
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
+def clip(folder: str, name: str) -> str:
+    p = os.path.join(SHARED, folder, name)
+    if not os.path.exists(p):
+        pytest.skip(f"real clips not available: {p} is missing (../shared sits beside the checkout in CI)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def track_of(tmp_path_factory):
+    """Pose tracks of real clips, extracted once per test session."""
+    from formcheck.extract import extract_pose
+    cache: dict = {}
+
+    def get(folder: str, name: str):
+        key = (folder, name)
+        if key not in cache:
+            cache[key] = extract_pose(clip(folder, name))
+        return cache[key]
+    return get

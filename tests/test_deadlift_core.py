@@ -1,0 +1,101 @@
+"""The deadlift analysis on synthetic tracks with known answers (no video, no MediaPipe)."""
+import warnings
+
+import numpy as np
+import pytest
+
+from formcheck import deadlift
+from tests.synth import deadlift_track
+
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
+def codes(a):
+    return {f.code for r in a.reps for f in r.faults} | {f.code for f in a.faults}
+
+
+@pytest.mark.parametrize("reps", [1, 3, 5])
+def test_rep_count(reps):
+    a = deadlift.analyze(deadlift_track(reps=reps))
+    assert len(a.reps) == reps
+    # reps are in time order and do not overlap
+    for r0, r1 in zip(a.reps, a.reps[1:]):
+        assert r0.end_s <= r1.start_s + 1e-6
+
+
+def test_touch_and_go_and_noise():
+    a = deadlift.analyze(deadlift_track(reps=4, stand_s=0.3, rep_s=2.0, noise=2.0, seed=3))
+    assert len(a.reps) == 4
+
+
+def test_clean_set_has_no_faults():
+    a = deadlift.analyze(deadlift_track(reps=3, noise=1.0))
+    assert codes(a) == set()
+    assert a.view.ok and a.view.side in ("left", "right") and a.view.facing == "right"
+
+
+def test_angles_at_liftoff_match_the_figure():
+    a = deadlift.analyze(deadlift_track(reps=2))
+    m = a.reps[0].metrics
+    # the generator's set-up: trunk 60 deg from vertical, thigh 60 deg from vertical (30 below horizontal)
+    assert m["liftoff_trunk_deg"] == pytest.approx(60, abs=4)
+    assert m["liftoff_thigh_deg"] == pytest.approx(30, abs=4)
+
+
+@pytest.mark.parametrize("facing", [1.0, -1.0])
+def test_rounding_fires_only_when_rounded(facing):
+    flat = deadlift.analyze(deadlift_track(rounding=0.0, facing=facing))
+    rounded = deadlift.analyze(deadlift_track(rounding=0.1, facing=facing))
+    assert "lumbar_rounding" not in codes(flat)
+    assert "lumbar_rounding" in codes(rounded)
+    f = next(f for r in rounded.reps for f in r.faults if f.code == "lumbar_rounding")
+    assert f.value > f.threshold and f.evidence and f.cue and f.start_s < f.end_s
+
+
+def test_rounding_proxy_is_monotonic_in_bulge():
+    vals = [deadlift.analyze(deadlift_track(reps=1, rounding=b)).reps[0].metrics["back_rounding_deg"]
+            for b in (0.0, 0.03, 0.06, 0.09)]
+    assert all(b > a for a, b in zip(vals, vals[1:]))
+
+
+def test_hips_shoot_up():
+    assert "hips_shoot_up" not in codes(deadlift.analyze(deadlift_track(hips_up=0.0)))
+    assert "hips_shoot_up" in codes(deadlift.analyze(deadlift_track(hips_up=1.0)))
+
+
+def test_lockout_lean_back():
+    assert "lockout_lean_back" not in codes(deadlift.analyze(deadlift_track(lean_back=3)))
+    a = deadlift.analyze(deadlift_track(lean_back=20))
+    assert "lockout_lean_back" in codes(a)
+    assert a.reps[0].metrics["lockout_hyperext_deg"] == pytest.approx(20, abs=3)
+
+
+def test_squatting_deadlift():
+    assert "squatting_deadlift" in codes(deadlift.analyze(deadlift_track(squat=True)))
+
+
+def test_set_breakdown_needs_a_real_trend():
+    worse = deadlift.analyze(deadlift_track(reps=5, rounding=[0.0, 0.01, 0.05, 0.08, 0.1]))
+    steady = deadlift.analyze(deadlift_track(reps=5, rounding=[0.03, 0.02, 0.03, 0.02, 0.03]))
+    assert "set_breakdown" in codes(worse)
+    assert "set_breakdown" not in codes(steady)
+
+
+def test_front_view_withholds_sagittal_metrics():
+    a = deadlift.analyze(deadlift_track(reps=2, width=160))
+    assert not a.view.ok and "side-on" in a.view.reason
+    assert "back_rounding_deg" in a.withheld and "liftoff_trunk_deg" in a.withheld
+    for r in a.reps:
+        assert r.metrics["back_rounding_deg"] is None and r.faults == []
+
+
+def test_no_movement_no_reps():
+    tr = deadlift_track(reps=0, stand_s=3.0)
+    a = deadlift.analyze(tr)
+    assert a.reps == [] and any("No complete pull" in w for w in a.warnings)
+
+
+def test_segment_reps_hysteresis_ignores_wobble():
+    t = np.arange(300) / 30
+    hinge = 5 + 3 * np.sin(t * 7)  # small wobble while standing
+    assert deadlift.segment_reps(hinge, t) == []

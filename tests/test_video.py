@@ -1,0 +1,88 @@
+import os
+
+import av
+import numpy as np
+import pytest
+
+from formcheck.types import FormcheckError
+from formcheck.video import H264Writer, frames, probe
+from tests.media import make_clip, pattern, set_mp4_rotation
+
+
+def test_h264_export_plays_in_browsers(tmp_path):
+    p = str(tmp_path / "out.mp4")
+    make_clip(p, n=45, fps=30, w=161, h=97)  # odd sizes must be made even for yuv420p
+    with av.open(p) as c:
+        s = c.streams.video[0]
+        assert s.codec_context.name == "h264"
+        assert s.codec_context.pix_fmt == "yuv420p"
+        assert (s.codec_context.width, s.codec_context.height) == (160, 96)
+        n = sum(1 for _ in c.decode(s))
+    assert n == 45
+    head = open(p, "rb").read(4096)
+    assert head.find(b"moov") != -1, "faststart: the moov atom must come before the media data"
+
+
+def test_real_timestamps_survive_variable_frame_rate(tmp_path):
+    p = str(tmp_path / "vfr.mp4")
+    times = np.cumsum([0] + [1 / 30] * 10 + [1 / 15] * 10 + [1 / 60] * 9)
+    make_clip(p, n=30, fps=60, times=times)
+    ts = np.array([t for t, _, _ in frames(p)])
+    assert len(ts) == 30
+    assert np.allclose(ts, times - times[0], atol=1 / 60 + 1e-3)
+    info = probe(p)
+    assert info.vfr and info.frames == 30
+
+
+@pytest.mark.parametrize("rot,corner", [(0, (0, 0)), (90, (0, 1)), (180, (1, 1)), (270, (1, 0))])
+def test_rotation_metadata_is_applied(tmp_path, rot, corner):
+    p = str(tmp_path / f"rot{rot}.mp4")
+    make_clip(p, n=5)
+    set_mp4_rotation(p, rot)
+    _, img, small = next(frames(p, max_side=64))
+    h, w = img.shape[:2]
+    assert (w, h) == ((96, 160) if rot in (90, 270) else (160, 96))
+    assert small.shape[0] == 64 or small.shape[1] == 64
+    ys, xs = np.nonzero((img[..., 0] > 200) & (img[..., 1] < 100))
+    # the red block (top-left in the stored picture) ends up where a phone would show it
+    assert (int(ys.mean() > h / 2), int(xs.mean() > w / 2)) == corner
+    assert probe(p).rotation == rot
+
+
+def test_bad_files_raise_clear_errors(tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n" * 100)
+    for p, words in ((empty, "empty"), (text, "could not be opened"), (tmp_path / "missing.mp4", "not found")):
+        with pytest.raises(FormcheckError, match=words):
+            probe(str(p))
+
+
+def test_truncated_file_keeps_what_decodes(tmp_path):
+    p = str(tmp_path / "full.mp4")
+    make_clip(p, n=60)
+    cut = tmp_path / "cut.mp4"
+    data = open(p, "rb").read()
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    try:
+        n = sum(1 for _ in frames(str(cut)))
+    except FormcheckError as e:  # acceptable: a clear message
+        assert "damaged" in str(e) or "could not" in str(e)
+    else:
+        assert 0 < n <= 60
+
+
+def test_audio_only_file_is_refused(tmp_path):
+    p = str(tmp_path / "voice.mp4")
+    with av.open(p, "w") as c:
+        s = c.add_stream("aac", rate=16000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate = 16000
+        for _ in range(10):
+            for pkt in s.encode(frame):
+                c.mux(pkt)
+        for pkt in s.encode():
+            c.mux(pkt)
+    with pytest.raises(FormcheckError, match="no video track"):
+        probe(p)
