@@ -9,7 +9,9 @@ one person and one clip, not as an absolute angle.
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import medfilt
 
+from .signals import lowpass
 from .types import PROFILE_T
 
 
@@ -96,3 +98,15 @@ def sag_mean(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
     tt, dd = t[sel], d[sel]
     line = dd[0] + (dd[-1] - dd[0]) * (tt - tt[0]) / (tt[-1] - tt[0])
     return float(np.mean(dd - line))
+
+
+def bend_series(profile: np.ndarray, facing_sign: float, fs: float, cutoff_hz: float) -> np.ndarray:
+    """Per-frame bend of the dorsal outline, degrees (+ rounded), median- then low-pass filtered.
+    profile: (N, 2, K) from the pose backend; facing right puts the back along -n (index 1)."""
+    dorsal = 1 if facing_sign > 0 else 0
+    raw = np.array([bend_angle(p[dorsal]) for p in profile])
+    ok = np.isfinite(raw)
+    out = raw.copy()
+    if ok.sum() >= 5:
+        out[ok] = medfilt(raw[ok], 5)
+    return lowpass(out, fs, cutoff_hz)

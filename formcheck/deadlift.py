@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import medfilt
-
-from .contour import bend_angle
-from .signals import Conditioned, condition, incline_from_vertical, joint_angle, lowpass
-from .thresholds import DEADLIFT, Rule, severity
+from .contour import bend_series
+from .signals import Conditioned, condition, incline_from_vertical, joint_angle, value_at as _at
+from .thresholds import DEADLIFT, make_fault as _fault
 from .types import Analysis, Fault, PoseTrack, Rep
 
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
@@ -86,31 +84,6 @@ def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_
     return pulls
 
 
-def _at(x: np.ndarray, i: int, half: int = 1) -> float:
-    """Median of x around frame i (robust to a one-frame glitch)."""
-    seg = x[max(0, i - half): i + half + 1]
-    seg = seg[np.isfinite(seg)]
-    return float(np.median(seg)) if len(seg) else float("nan")
-
-
-def _fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None) -> Fault:
-    thr = rule.threshold if threshold is None else threshold
-    return Fault(code=rule.code, severity=severity(value, thr), value=round(float(value), 3), threshold=thr,
-                 unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
-                 start_s=round(float(t0), 3), end_s=round(float(t1), 3))
-
-
-def back_bend_series(track: PoseTrack, facing_sign: float, fs: float) -> np.ndarray:
-    """Per-frame bend of the dorsal outline, degrees (+ rounded), median- then low-pass filtered."""
-    dorsal = 1 if facing_sign > 0 else 0  # facing right: the back lies along -n (see contour)
-    raw = np.array([bend_angle(p[dorsal]) for p in track.profile])
-    ok = np.isfinite(raw)
-    out = raw.copy()
-    if ok.sum() >= 5:
-        out[ok] = medfilt(raw[ok], 5)
-    return lowpass(out, fs, CUTOFF_HZ)
-
-
 def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     J = c.joints
     f = c.facing_sign
@@ -135,7 +108,7 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         "ankle_x": J["ankle"][:, 0],
         "bar_ahead_fl": (J["wrist"][:, 0] - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "bar_x_fl": J["wrist"][:, 0] * f / fl if fl > 0 else np.full(len(c.t), np.nan),
-        "back_bend_deg": back_bend_series(track, f, c.fs),
+        "back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ),
     }
 
 

@@ -16,6 +16,7 @@ from .types import (L_EAR, L_HIP, L_SHOULDER, NOSE, R_EAR, R_HIP, R_SHOULDER, SI
                     PoseTrack, ViewCheck)
 
 VIS_MIN = 0.3          # MediaPipe visibility below this = not seen
+FAR_VIS_MIN = 0.05     # far-side limbs are hidden behind the body in a side view, yet MediaPipe places them well
 MAX_GAP_S = 0.2        # fill gaps up to this long; longer gaps stay missing (not scored)
 SIDE_ON_MAX = 0.30     # (shoulder + hip width) / torso at or below this: side-on
 OBLIQUE_MAX = 0.45     # above this the sagittal angles are withheld
@@ -85,7 +86,7 @@ class Conditioned:
     fs: float
     side: str
     facing_sign: float               # +1 person faces image-right, -1 faces left
-    joints: dict[str, np.ndarray]    # name -> (N, 2) filtered pixels; near side + "hip_mid", "shoulder_mid"
+    joints: dict[str, np.ndarray]    # name -> (N, 2) filtered pixels: near side, "far_"+name, "hip_mid", "shoulder_mid"
     torso_len: float                 # median hip_mid -> shoulder_mid distance, pixels
     coverage: float                  # fraction of frames with a usable pose
     view: ViewCheck
@@ -138,8 +139,10 @@ def check_view(xy: np.ndarray, vis: np.ndarray, side: str, facing: float, torso:
                          reason=(f"Oblique view: shoulders/hips show {ratio:.2f} of torso length across the picture "
                                  "(about 20-40 degrees off side-on). Angles are read with more error and the back-shape proxy is withheld; "
                                  "film from straight side-on at hip height for all metrics."))
-    # Facing toward/away from the camera: nose visibility tells which.
-    toward = float(np.nanmedian(vis[:, NOSE])) > 0.5 and float(np.nanmedian(vis[:, [L_EAR, R_EAR]])) > 0.3
+    # Toward or away: facing the camera, the person's left shoulder and hip are on the image's right.
+    # (Nose visibility does not tell: MediaPipe reports a confident face on the back of a head.)
+    lr = np.sign(xy[:, L_SHOULDER, 0] - xy[:, R_SHOULDER, 0]) + np.sign(xy[:, L_HIP, 0] - xy[:, R_HIP, 0])
+    toward = float(np.nanmean(lr)) >= 0
     return ViewCheck(side="unknown", facing="toward" if toward else "away", ok=False, width_ratio=round(ratio, 3),
                      reason=(f"Front or rear view: shoulders/hips span {ratio:.2f} of torso length across the picture. "
                              "Hip, knee, trunk and back-shape angles need a side-on camera, so they are withheld."))
@@ -159,16 +162,20 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
     fs = float(1.0 / np.median(dt)) if n > 1 else 30.0
     xy = track.xy.copy()
     vis = track.vis
-    xy[vis < VIS_MIN] = np.nan
+    far_idx = list(SIDE_JOINTS["right" if near_side(vis) == "left" else "left"].values())
+    gate = np.full(vis.shape[1], VIS_MIN)
+    gate[far_idx] = FAR_VIS_MIN
+    xy[vis < gate[None, :]] = np.nan
     torso = _median_torso(track.xy)
     side = near_side(vis)
     face = facing_sign(track.xy, vis, side)
     view = check_view(track.xy, vis, side, face, torso)
-    j = SIDE_JOINTS[side]
-    names = dict(j)
+    far = "right" if side == "left" else "left"
     joints: dict[str, np.ndarray] = {}
     rejected = 0
-    raw = {name: xy[:, idx] for name, idx in names.items()}
+    raw = {name: xy[:, idx] for name, idx in SIDE_JOINTS[side].items()}
+    # The far side too, under "far_": running needs both feet.
+    raw.update({f"far_{name}": xy[:, idx] for name, idx in SIDE_JOINTS[far].items()})
     # Midpoints from the raw (ungated) landmarks: in a side view the far-side shoulder and hip
     # are guessed, but the midpoint of the pair is still the best 2D trunk line.
     # A pair counts only if at least one of its points is seen (a head leaving the frame
@@ -204,3 +211,10 @@ def incline_from_vertical(lower: np.ndarray, upper: np.ndarray, facing: float) -
     dx = (upper[:, 0] - lower[:, 0]) * facing
     dy = lower[:, 1] - upper[:, 1]
     return np.degrees(np.arctan2(dx, dy))
+
+
+def value_at(x: np.ndarray, i: int, half: int = 1) -> float:
+    """Median of x around frame i (robust to a one-frame glitch)."""
+    seg = x[max(0, i - half): i + half + 1]
+    seg = seg[np.isfinite(seg)]
+    return float(np.median(seg)) if len(seg) else float("nan")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .types import Fault
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -66,7 +68,65 @@ DEADLIFT = {
 }
 
 
+RUNNING = {
+    "overarching_lower_back": Rule(
+        "overarching_lower_back", 12.0, "deg", "P",
+        "Arch proxy: concavity of the lower-back outline in the silhouette (frames with an arm over the back "
+        "excluded), compared with your own standing frames when the clip has them, together with little hip "
+        "extension at toe-off (< 10 deg). More anterior tilt goes with less hip extension (Schache 2000, "
+        "Franz 2009, S); true pelvic tilt cannot be seen without pelvis landmarks.",
+        "Run 'tall with the hips under you': gently tuck the tailbone and keep the ribs down over the pelvis; "
+        "let the leg finish behind you from the hip, not by arching the lower back. Hip-flexor mobility helps."),
+    "excessive_lean": Rule(
+        "excessive_lean", 15.0, "deg", "S",
+        "Trunk-to-vertical over stance, median of the steps. Self-selected lean is 7 +/- 4 deg and high-lean "
+        "runners ~11 deg (Teng & Powers 2014/2015, S); flag above 15 deg forward or behind vertical.",
+        "Stand tall and lean slightly from the ankles, not the waist: 'head over hips over feet'."),
+    "overstride": Rule(
+        "overstride", 10.0, "deg", "P",
+        "Shank angle at foot strike (ankle ahead of knee) > 10 deg, or heel more than 0.25 leg lengths ahead of "
+        "the hips. Braking force scales with foot-ahead-of-hip distance (Lieberman 2015, S); no validated cut-off "
+        "(Souza 2016, R).",
+        "Land with the foot closer under your hips and a more vertical shin: take quicker, slightly shorter "
+        "steps (+5-10% cadence) rather than reaching forward."),
+    "overstride_reach": Rule(
+        "overstride", 0.25, "leg lengths", "P",
+        "Heel ahead of the hip midpoint at foot strike, in leg lengths (Lieberman 2015, S); single-camera "
+        "estimate, poorly reproducible (Souza 2016, R).",
+        "Land with the foot closer under your hips: quicker, slightly shorter steps rather than reaching forward."),
+    "low_cadence": Rule(
+        "low_cadence", 160.0, "steps/min", "C",
+        "Preferred cadence at 3 m/s is 165 +/- 8 steps/min (van Oeveren 2020, S); +5-10% step rate reduces knee "
+        "and hip loading (Heiderscheit 2011, S). 160 is a coaching line, and cadence depends on speed.",
+        "Try +5% steps per minute (a metronome app helps) at the same pace; it shortens the stride by itself."),
+    "excess_bounce": Rule(
+        "excess_bounce", 0.12, "leg lengths", "P",
+        "Vertical travel of the hip midpoint within a step, in leg lengths (~0.12 = 10-11 cm for most adults; "
+        "vendors call 3-15 cm typical, Tseh 2008 links exaggerated bounce to cost, S).",
+        "Run 'forward, not up': quicker steps and a softer push-off keep the hips level."),
+    "pelvic_drop": Rule(
+        "pelvic_drop", 8.0, "deg", "P",
+        "Rear view: hip line tilt at mid-stance, averaged over at least 7 steps. Each +1 deg of drop raised "
+        "the odds of being injured by 80% (Bramah 2018, S); 2D smallest detectable difference 2.7-2.8 deg "
+        "(Dingenen 2018, S). The 8 deg line is ours.",
+        "Strengthen the hip abductors (side planks, single-leg work) and think 'run tall, level hips'."),
+    "fatigue_drift": Rule(
+        "fatigue_drift", 4.0, "deg", "S",
+        "First vs last third of the clip: trunk lean +4 deg is the change novices show when tired "
+        "(Koblbauer 2014, S); also checks overstride and the arch proxy.",
+        "Your form changed as you tired: shorten the run or add a walk break before the form goes, and build "
+        "up volume gradually."),
+}
+
+
 def severity(value: float, threshold: float) -> str:
     """How far past the line: up to 1.25x mild, up to 1.75x moderate, beyond that severe."""
     r = abs(value) / abs(threshold) if threshold else 1.0
     return "mild" if r < 1.25 else "moderate" if r < 1.75 else "severe"
+
+
+def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None) -> Fault:
+    thr = rule.threshold if threshold is None else threshold
+    return Fault(code=rule.code, severity=severity(value, thr), value=round(float(value), 3), threshold=thr,
+                 unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
+                 start_s=round(float(t0), 3), end_s=round(float(t1), 3))

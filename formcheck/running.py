@@ -1,0 +1,299 @@
+"""Running analysis: gait events, per-step metrics, faults. Pure: PoseTrack in, Analysis out.
+
+Foot strike and toe-off follow Zeni 2008 (foot position relative to the hip midpoint, which
+also cancels a panning camera) with Fellin 2010's refinements (strike at the heel's lowest
+point, toe-off at peak knee extension). MediaPipe swaps left and right feet in side views, so
+events are found on the *leading* foot (whichever heel is furthest ahead) and the *trailing*
+toe, which a swap cannot break.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from .contour import bend_series
+from .signals import Conditioned, condition, incline_from_vertical, joint_angle, value_at
+from .thresholds import RUNNING as R, make_fault
+from .types import (L_ELBOW, L_HIP, L_SHOULDER, L_WRIST, PROFILE_T, R_ELBOW, R_HIP, R_SHOULDER, R_WRIST,
+                    Analysis, Fault, PoseTrack, Rep)
+
+CUTOFF_HZ = 10.0            # running moves faster than lifting (Winter: ~8-12 Hz)
+MIN_STEP_S = 0.22           # 270 steps/min: faster than any runner
+SLOWMO_CADENCE = 110.0      # below this "running" is slow-motion playback, not a real cadence
+MIN_STEPS_PELVIS = 7        # Dingenen 2018: average at least 7 steps
+
+METRIC_INFO = {
+    "step_time_s": dict(label="Step time", unit="s", how="Foot strike to the next foot strike, from the video's timestamps."),
+    "cadence_spm": dict(label="Cadence", unit="steps/min", how="60 / step time."),
+    "trunk_lean_deg": dict(label="Trunk lean", unit="deg from vertical", how="Hip-midpoint to shoulder-midpoint line vs vertical, mean over the step (+ forward)."),
+    "shank_at_contact_deg": dict(label="Shank angle at foot strike", unit="deg", how="Knee-to-ankle line vs vertical at foot strike; + means the ankle lands ahead of the knee."),
+    "heel_ahead_ll": dict(label="Heel ahead of hips at strike", unit="leg lengths", how="Horizontal distance from the hip midpoint to the landing heel, over leg length (hip-knee + knee-ankle)."),
+    "knee_flex_contact_deg": dict(label="Knee flexion at foot strike", unit="deg", how="180 minus the hip-knee-ankle angle of the landing leg."),
+    "hip_ext_toeoff_deg": dict(label="Hip extension at toe-off", unit="deg", how="Thigh of the push-off leg behind vertical at toe-off."),
+    "bounce_ll": dict(label="Vertical oscillation", unit="leg lengths", how="Up-down travel of the hip midpoint within the step, over leg length."),
+    "arch_deg": dict(label="Lower-back arch proxy", unit="deg", how="Concavity of the back outline in the silhouette between hip and shoulder (+ = more arched), frames with an arm over the back excluded; relative to your standing frames when the clip has them. Not pelvic tilt: there are no pelvis landmarks."),
+}
+
+
+def _leg_length(c: Conditioned) -> float:
+    J = c.joints
+    ll = np.hypot(*(J["hip"] - J["knee"]).T) + np.hypot(*(J["knee"] - J["ankle"]).T)
+    return float(np.nanmedian(ll)) if np.isfinite(ll).any() else float("nan")
+
+
+def arm_over_back(track: PoseTrack, facing: float) -> np.ndarray:
+    """Frames where an elbow or wrist lies over the back outline, which then traces the arm.
+    (Synthetic-humans spike: at foot strike the near arm swings behind the back.)"""
+    n = len(track)
+    dorsal_idx = 1 if facing > 0 else 0
+    dsign = -1.0 if facing > 0 else 1.0
+    hip = 0.5 * (track.xy[:, L_HIP] + track.xy[:, R_HIP])
+    sh = 0.5 * (track.xy[:, L_SHOULDER] + track.xy[:, R_SHOULDER])
+    v = sh - hip
+    L = np.hypot(*v.T)
+    u = v / L[:, None]
+    nrm = np.stack([-u[:, 1], u[:, 0]], axis=1) * dsign  # points out of the back
+    # The clip's typical back half-width: a per-frame value would already include the arm.
+    prof = track.profile[:, dorsal_idx]
+    width = float(np.nanmedian(prof)) if np.isfinite(prof).any() else 0.2
+    out = np.zeros(n, dtype=bool)
+    for j in (L_ELBOW, R_ELBOW, L_WRIST, R_WRIST):
+        d = track.xy[:, j] - hip
+        s_along = np.sum(d * u, axis=1) / L
+        s_out = np.sum(d * nrm, axis=1) / L
+        out |= (s_along > 0.1) & (s_along < 0.95) & (s_out > 0.5 * width)
+    return out
+
+
+def gait_events(c: Conditioned) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Foot-strike frames, which foot landed (True = near side), and toe-off frames."""
+    J, f, t = c.joints, c.facing_sign, c.t
+    hip_x = J["hip_mid"][:, 0]
+    ahead_near = (J["heel"][:, 0] - hip_x) * f
+    ahead_far = (J["far_heel"][:, 0] - hip_x) * f
+    lead = np.fmax(ahead_near, ahead_far)
+    behind = np.fmin((J["toe"][:, 0] - hip_x) * f, (J["far_toe"][:, 0] - hip_x) * f)
+    dist = max(1, int(MIN_STEP_S * c.fs))
+    prom = 0.15 * c.torso_len
+    fs_idx, _ = find_peaks(np.nan_to_num(lead, nan=np.nanmin(lead) if np.isfinite(lead).any() else 0), distance=dist, prominence=prom)
+    to_idx, _ = find_peaks(np.nan_to_num(-behind, nan=np.nanmin(-behind) if np.isfinite(behind).any() else 0), distance=dist, prominence=prom)
+    fs_idx = np.array([i for i in fs_idx if np.isfinite(lead[i])], dtype=int)
+    to_idx = np.array([i for i in to_idx if np.isfinite(behind[i])], dtype=int)
+    near = np.array([ahead_near[i] >= np.nan_to_num(ahead_far[i], nan=-np.inf) for i in fs_idx], dtype=bool)
+    # Fellin refinement: strike where the landing heel reaches its lowest point (y down = max)
+    refined = []
+    for i, nf in zip(fs_idx, near):
+        heel_y = J["heel" if nf else "far_heel"][:, 1]
+        lo, hi = max(0, i - int(0.03 * c.fs)), min(len(t), i + int(0.12 * c.fs) + 1)
+        w = heel_y[lo:hi]
+        if np.isfinite(w).sum() >= 2:
+            ok = np.flatnonzero(w >= np.nanmax(w) - 0.02 * c.torso_len)
+            refined.append(lo + int(ok[0]))
+        else:
+            refined.append(i)
+    fs_ref = np.array(refined, dtype=int)
+    # toe-off: peak knee extension of the trailing leg near the Zeni event
+    knee_near = joint_angle(J["hip"], J["knee"], J["ankle"])
+    knee_far = joint_angle(J["far_hip"], J["far_knee"], J["far_ankle"])
+    to_ref = []
+    for i in to_idx:
+        trailing_near = (J["toe"][i, 0] - hip_x[i]) * f <= (J["far_toe"][i, 0] - hip_x[i]) * f
+        k = knee_near if trailing_near else knee_far
+        lo, hi = max(0, i - int(0.08 * c.fs)), min(len(t), i + int(0.08 * c.fs) + 1)
+        w = k[lo:hi]
+        to_ref.append(lo + int(np.nanargmax(w)) if np.isfinite(w).any() else i)
+    return fs_ref, near, np.array(to_ref, dtype=int)
+
+
+def _standing_reference(s: dict, c: Conditioned) -> float:
+    """Arch of the runner's own standing frames (feet together, knees straight, hips still), if any."""
+    J = c.joints
+    feet_apart = np.abs(J["ankle"][:, 0] - J["far_ankle"][:, 0]) / c.torso_len
+    knee = joint_angle(J["hip"], J["knee"], J["ankle"])
+    still = np.abs(np.gradient(J["hip_mid"][:, 1]) * c.fs) / c.torso_len < 0.15
+    m = (feet_apart < 0.25) & (knee > 165) & still & np.isfinite(s["bend_deg"])
+    return float(np.median(-s["bend_deg"][m])) if m.sum() >= int(0.5 * c.fs) else float("nan")
+
+
+def analyze(track: PoseTrack) -> Analysis:
+    c = condition(track, CUTOFF_HZ)
+    J, f, t = c.joints, c.facing_sign, c.t
+    view = c.view
+    warnings: list[str] = []
+    withheld: dict[str, str] = {}
+    ll = _leg_length(c)
+    s: dict[str, np.ndarray] = {"t": t}
+    s["trunk_deg"] = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)
+    s["knee_deg"] = joint_angle(J["hip"], J["knee"], J["ankle"])
+    s["hip_y"] = J["hip_mid"][:, 1]
+    bend = bend_series(track.profile, f, c.fs, CUTOFF_HZ)
+    occluded = arm_over_back(track, f)
+    bend[occluded] = np.nan
+    s["bend_deg"] = bend
+    ref = _standing_reference(s, c)
+    s["arch_deg"] = -bend - (ref if np.isfinite(ref) else 0.0)
+    calibrated = np.isfinite(ref)
+    info = dict(METRIC_INFO)
+    if not calibrated:
+        info["arch_deg"] = dict(METRIC_INFO["arch_deg"], unit="deg (uncalibrated)")
+        warnings.append("No standing frames in the clip, so the arch proxy is the absolute outline concavity: "
+                        "body shape shifts it, so compare it only across your own clips.")
+    summary: dict = {"side": c.side, "facing": view.facing, "pose_coverage": round(c.coverage, 3),
+                     "leg_length_px": None if not np.isfinite(ll) else round(ll, 1),
+                     "arm_over_back_frames": int(occluded.sum())}
+
+    if not view.ok:
+        for k in METRIC_INFO:
+            if k not in ("step_time_s", "cadence_spm"):
+                withheld[k] = view.reason
+        reps, clip_faults = _rear_or_front(track, c, withheld, warnings, summary)
+        return Analysis(exercise="running", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
+                        warnings=warnings, summary=summary, metric_info=info)
+    if view.width_ratio > 0.30:
+        withheld["arch_deg"] = view.reason
+
+    fs_idx, near, to_idx = gait_events(c)
+    steps = list(zip(fs_idx[:-1], fs_idx[1:], near[:-1]))
+    if len(fs_idx) >= 3:
+        st = np.diff(t[fs_idx])
+        raw_cadence = 60.0 / float(np.median(st))
+        summary["cadence_spm"] = round(raw_cadence, 1)
+        if raw_cadence < SLOWMO_CADENCE:
+            msg = (f"Steps come every {np.median(st):.2f} s ({raw_cadence:.0f} steps/min), slower than any run: this looks "
+                   "like slow-motion playback with an unknown capture rate, so cadence, step times and bounce are withheld.")
+            for k in ("cadence_spm", "step_time_s"):
+                withheld[k] = msg
+            summary["cadence_spm"] = None
+            warnings.append(msg)
+    else:
+        warnings.append("Fewer than three foot strikes were found: no steps to measure.")
+
+    reps: list[Rep] = []
+    for k, (a, b, nf) in enumerate(steps):
+        side = "" if nf else "far_"
+        to_after = to_idx[(to_idx > a) & (to_idx <= b)]
+        to_i = int(to_after[0]) if len(to_after) else (a + b) // 2
+        m: dict[str, float | None] = {}
+        m["step_time_s"] = float(t[b] - t[a])
+        m["cadence_spm"] = 60.0 / m["step_time_s"]
+        m["trunk_lean_deg"] = float(np.nanmean(s["trunk_deg"][a:to_i + 1])) if np.isfinite(s["trunk_deg"][a:to_i + 1]).any() else float("nan")
+        m["shank_at_contact_deg"] = -value_at(incline_from_vertical(J[side + "ankle"], J[side + "knee"], f), a)
+        m["heel_ahead_ll"] = value_at((J[side + "heel"][:, 0] - J["hip_mid"][:, 0]) * f, a) / ll
+        m["knee_flex_contact_deg"] = 180.0 - value_at(joint_angle(J[side + "hip"], J[side + "knee"], J[side + "ankle"]), a)
+        # The toe-off inside this step is the landing foot's own push-off (then flight, then the other foot lands).
+        # (Left/right labels swap in side views, so take the trailing leg: the more extended one.)
+        m["hip_ext_toeoff_deg"] = float(np.nanmax([value_at(incline_from_vertical(J[p + "knee"], J[p + "hip"], f), to_i)
+                                                   for p in ("", "far_")]))
+        hy = s["hip_y"][a:b + 1]
+        m["bounce_ll"] = float((np.nanmax(hy) - np.nanmin(hy)) / ll) if np.isfinite(hy).sum() > 2 else float("nan")
+        ar = s["arch_deg"][a:b + 1]
+        m["arch_deg"] = float(np.nanmedian(ar)) if np.isfinite(ar).sum() >= 2 else float("nan")
+        for key in list(m):
+            v = m[key]
+            m[key] = None if key in withheld or v is None or not np.isfinite(v) else round(float(v), 3)
+        if "cadence_spm" in withheld:
+            m["bounce_ll"] = m["bounce_ll"]  # bounce is a distance: still valid in slow motion
+        faults: list[Fault] = []
+        sh, reach = m["shank_at_contact_deg"], m["heel_ahead_ll"]
+        if sh is not None and sh > R["overstride"].threshold:
+            faults.append(make_fault(R["overstride"], sh, f"The shin was {sh:.0f} deg past vertical at foot strike (ankle ahead of knee).", t[a], t[min(a + 3, len(t) - 1)]))
+        elif reach is not None and reach > R["overstride_reach"].threshold:
+            faults.append(make_fault(R["overstride_reach"], reach, f"The heel landed {reach:.2f} leg lengths ahead of the hips.", t[a], t[min(a + 3, len(t) - 1)]))
+        bo = m["bounce_ll"]
+        if bo is not None and bo > R["excess_bounce"].threshold:
+            faults.append(make_fault(R["excess_bounce"], bo, f"The hips moved up and down {bo:.2f} leg lengths in this step.", t[a], t[b]))
+        reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
+                        key_frames=dict(foot_strike=int(a), toe_off=int(to_i), next_strike=int(b)), metrics=m, faults=faults))
+    clip_faults = _clip_faults(reps, t, withheld, calibrated)
+    summary.update(_medians(reps))
+    summary["step_count"] = len(reps)
+    summary["arch_calibrated"] = calibrated
+    return Analysis(exercise="running", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
+                    warnings=warnings, summary=summary, metric_info=info)
+
+
+def _medians(reps: list[Rep]) -> dict:
+    out = {}
+    for key in METRIC_INFO:
+        v = np.array([r.metrics.get(key) for r in reps if r.metrics.get(key) is not None], dtype=float)
+        out[f"median_{key}"] = round(float(np.median(v)), 3) if len(v) else None
+    return out
+
+
+def _clip_faults(reps: list[Rep], t: np.ndarray, withheld: dict, calibrated: bool) -> list[Fault]:
+    if not reps:
+        return []
+    t0, t1 = reps[0].start_s, reps[-1].end_s
+    med = _medians(reps)
+    out: list[Fault] = []
+    lean = med["median_trunk_lean_deg"]
+    if lean is not None and (lean > R["excessive_lean"].threshold or lean < 0):
+        out.append(make_fault(R["excessive_lean"], lean, f"Median trunk lean over {len(reps)} steps was {lean:.0f} deg "
+                              f"{'forward' if lean > 0 else 'behind vertical'} (typical 4-11 deg).", t0, t1))
+    cad = med["median_cadence_spm"]
+    if cad is not None and "cadence_spm" not in withheld and cad < R["low_cadence"].threshold:
+        out.append(make_fault(R["low_cadence"], cad, f"Cadence {cad:.0f} steps/min over {len(reps)} steps.", t0, t1))
+    arch, hipext = med["median_arch_deg"], med["median_hip_ext_toeoff_deg"]
+    # Uncalibrated, the concavity includes body shape: require a clearly larger arch.
+    arch_line = R["overarching_lower_back"].threshold + (0.0 if calibrated else 8.0)
+    if arch is not None and arch > arch_line and hipext is not None and hipext < 10.0:
+        out.append(make_fault(R["overarching_lower_back"], arch,
+                              f"Lower-back outline arched {arch:.0f} deg{'' if calibrated else ' (uncalibrated)'} with only {hipext:.0f} deg of hip "
+                              "extension at toe-off: the back arches to make up for the hip (proxy, not pelvis bones).", t0, t1, threshold=arch_line))
+    if len(reps) >= 9:
+        n3 = len(reps) // 3
+        first, last = reps[:n3], reps[-n3:]
+
+        def m(rs, k):
+            v = [r.metrics[k] for r in rs if r.metrics.get(k) is not None]
+            return float(np.median(v)) if v else float("nan")
+        for key, label, line in (("trunk_lean_deg", "trunk lean", R["fatigue_drift"].threshold),
+                                 ("shank_at_contact_deg", "shin angle at foot strike", 4.0),
+                                 ("arch_deg", "lower-back arch proxy", 5.0)):
+            d = m(last, key) - m(first, key)
+            if np.isfinite(d) and d > line:
+                out.append(make_fault(R["fatigue_drift"], d, f"The {label} grew by {d:.1f} deg from the first to the last third of the clip.",
+                                      last[0].start_s, last[-1].end_s, threshold=line))
+    return out
+
+
+def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: list, summary: dict) -> tuple[list[Rep], list[Fault]]:
+    """Front/rear view: steps from the alternating low points of the ankles; pelvic drop only from behind."""
+    t = c.t
+    xy = track.xy
+    la, ra = xy[:, 27, 1], xy[:, 28, 1]
+    diff = np.nan_to_num(la - ra)
+    # a step = the lower (nearer the ground) ankle swaps sides
+    sign = np.sign(diff)
+    swaps = np.flatnonzero(np.diff(sign) != 0)
+    swaps = swaps[np.r_[True, np.diff(t[swaps]) > MIN_STEP_S]] if len(swaps) else swaps
+    reps: list[Rep] = []
+    drops = []
+    rear = c.view.facing == "away"
+    for k, (a, b) in enumerate(zip(swaps[:-1], swaps[1:])):
+        mid = (a + b) // 2
+        m: dict[str, float | None] = {k2: None for k2 in METRIC_INFO}
+        m["step_time_s"] = round(float(t[b] - t[a]), 3)
+        m["cadence_spm"] = round(60.0 / (t[b] - t[a]), 1)
+        if rear:
+            hl, hr = xy[mid, L_HIP], xy[mid, R_HIP]
+            stance_left = xy[mid, 27, 1] > xy[mid, 28, 1]
+            # drop = the swing-side hip lower than the stance-side hip (image y down)
+            drop = np.degrees(np.arctan2((hr[1] - hl[1]) if stance_left else (hl[1] - hr[1]), abs(hr[0] - hl[0]) + 1e-6))
+            m["pelvic_drop_deg"] = round(float(drop), 2)
+            drops.append(drop)
+        reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
+                        key_frames=dict(foot_strike=int(a), next_strike=int(b)), metrics=m))
+    faults: list[Fault] = []
+    if rear and len(drops) >= MIN_STEPS_PELVIS:
+        d = float(np.median(drops))
+        summary["median_pelvic_drop_deg"] = round(d, 2)
+        if d > R["pelvic_drop"].threshold:
+            faults.append(make_fault(R["pelvic_drop"], d, f"The swing-side hip dropped {d:.1f} deg at mid-stance (median of {len(drops)} steps).",
+                                     reps[0].start_s, reps[-1].end_s))
+    elif rear:
+        withheld["pelvic_drop_deg"] = f"Pelvic drop needs at least {MIN_STEPS_PELVIS} clear steps from behind; found {len(drops)}."
+    else:
+        withheld["pelvic_drop_deg"] = "Pelvic drop needs a rear view (runner moving away from the camera)."
+    summary["step_count"] = len(reps)
+    return reps, faults
