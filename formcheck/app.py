@@ -1,0 +1,221 @@
+"""Streamlit app: upload a phone video, watch progress, review the results, export.
+
+    streamlit run formcheck/app.py
+"""
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `streamlit run` from a checkout
+
+from formcheck.compare import curves, default_pair, side_by_side  # noqa: E402
+from formcheck.pipeline import analyze_video  # noqa: E402
+from formcheck.report import PROXY_NOTE, reps_table  # noqa: E402
+from formcheck.thresholds import DEADLIFT  # noqa: E402
+from formcheck.types import FormcheckError, PoseTrack  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.environ.get("FORMCHECK_CACHE", os.path.join(ROOT, ".formcheck_cache"))
+SAMPLES = sorted(glob.glob(os.path.join(ROOT, "sample_videos", "*.mp4")))
+
+GUIDE = """**Filming for a good reading**
+- Side-on: the camera at right angles to you (within ~20 deg), at hip height, 3-5 m away.
+- Whole body and the bar in frame for the whole set; one person in the picture.
+- 60 fps or more if your phone allows; good light; fitted clothing shows the back's outline.
+- Start filming before the first pull and stop after the last lockout: the standing frames calibrate *your own* neutral back."""
+
+
+def file_hash(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:20]
+
+
+def stash_upload(upload) -> str:
+    """Write the upload to the cache under its content hash (streamed in chunks)."""
+    os.makedirs(CACHE, exist_ok=True)
+    tmp = os.path.join(CACHE, f".upload-{os.getpid()}")
+    h = hashlib.sha256()
+    with open(tmp, "wb") as fh:
+        upload.seek(0)
+        for chunk in iter(lambda: upload.read(1 << 20), b""):
+            h.update(chunk)
+            fh.write(chunk)
+    key = h.hexdigest()[:20]
+    ext = os.path.splitext(upload.name)[1].lower() or ".mp4"
+    folder = os.path.join(CACHE, key)
+    os.makedirs(folder, exist_ok=True)
+    dst = os.path.join(folder, "input" + ext)
+    os.replace(tmp, dst)
+    return dst
+
+
+def run_analysis(path: str, exercise: str) -> dict:
+    """Analyse once per (file content, exercise); later reruns read the cached results."""
+    key = file_hash(path)
+    out = os.path.join(CACHE, key, exercise)
+    done = os.path.join(out, "report.json")
+    track_path = os.path.join(CACHE, key, "track.npz")
+    if not os.path.exists(done):
+        bar = st.progress(0.0, text="Starting...")
+
+        def progress(stage: str, i: int, n: int) -> None:
+            label = {"pose": "Finding the body", "render": "Drawing the annotated video"}.get(stage, stage)
+            base, span = (0.0, 0.8) if stage == "pose" else (0.8, 0.2)
+            bar.progress(min(1.0, base + span * i / max(n, 1)), text=f"{label}: frame {i} of {n}")
+        track = PoseTrack.load(track_path) if os.path.exists(track_path) else None
+        res = analyze_video(path, exercise, out_dir=out, progress=progress, track=track)
+        if track is None:
+            res.track.save(track_path)
+        bar.empty()
+    return {"key": key, "out": out, "track": track_path, "path": path, "exercise": exercise}
+
+
+@st.cache_data(show_spinner=False)
+def load_result(path: str, exercise: str, key: str):
+    """Rebuild the analysis from the cached pose track (fast: no pose inference)."""
+    from formcheck.pipeline import analyze_track
+    track = PoseTrack.load(os.path.join(CACHE, key, "track.npz"))
+    return track, analyze_track(track, exercise)
+
+
+def show_results(job: dict) -> None:
+    out = job["out"]
+    report = json.load(open(os.path.join(out, "report.json")))
+    track, a = load_result(job["path"], job["exercise"], job["key"])
+    v = report["video"]
+    unit = "rep" if a.exercise == "deadlift" else "step"
+
+    st.subheader("Capture check")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("View", "side-on" if a.view.ok and a.view.width_ratio <= 0.30 else "oblique" if a.view.ok else "not side-on")
+    c2.metric("Frame rate", f"{v['fps']:.0f} fps" + (" (variable)" if v.get("variable_frame_rate") else ""))
+    c3.metric("Rotation applied", f"{v['rotation']} deg")
+    c4.metric(f"{unit.title()}s found", len(a.reps))
+    st.caption(a.view.reason + " " + (report.get("subject") or ""))
+    if v["fps"] < 50:
+        st.info(f"Filmed at {v['fps']:.0f} fps: fast moments (lift-off, foot strike) are sampled coarsely; 60 fps or more is better.")
+    for w in a.warnings:
+        st.warning(w)
+    if a.withheld:
+        with st.expander(f"{len(a.withheld)} metric(s) withheld, and why", expanded=not a.view.ok):
+            for k, why in a.withheld.items():
+                st.markdown(f"- **{a.metric_info.get(k, {}).get('label', k)}**: {why}")
+
+    st.subheader("What we found")
+    if not report["faults"]:
+        st.success(f"No fault crossed its threshold in {len(a.reps)} {unit}s.")
+    for f in report["faults"]:
+        if f.get("scope") == "set":
+            st.error(f"**{f['code'].replace('_', ' ')}** (whole set, {f['severity']}): {f['message']}\n\n*Cue:* {f['cue']}")
+        else:
+            st.error(f"**{f['code'].replace('_', ' ')}** in {unit}s {', '.join(map(str, f['reps']))}.\n\n*Cue:* {f['cue']}")
+    st.caption(PROXY_NOTE)
+
+    left, right = st.columns([3, 2])
+    with left:
+        vid = os.path.join(out, "annotated.mp4")
+        if os.path.exists(vid):
+            st.video(vid)
+    with right:
+        rows = reps_table(a)
+        st.dataframe(rows, hide_index=True, width="stretch")
+    plot(a)
+    compare(job, track, a)
+    downloads(job, out)
+
+
+def plot(a) -> None:
+    import altair as alt
+    keys = [k for k in (("trunk_deg", "hip_deg", "back_rounding_deg") if a.exercise == "deadlift"
+                        else ("trunk_deg", "knee_deg", "arch_deg")) if k in a.series and k not in a.withheld]
+    if not keys:
+        return
+    step = max(1, len(a.series["t"]) // 1500)
+    df = pd.DataFrame({"t": a.series["t"][::step]} | {k: a.series[k][::step] for k in keys})
+    long = df.melt("t", var_name="metric", value_name="deg").dropna()
+    chart = alt.Chart(long).mark_line().encode(x=alt.X("t:Q", title="time (s)"), y=alt.Y("deg:Q", title="degrees"), color="metric:N")
+    bounds = pd.DataFrame({"t": [r.start_s for r in a.reps], "label": [f"{r.index}" for r in a.reps]})
+    layers = [chart, alt.Chart(bounds).mark_rule(color="gray", strokeDash=[3, 3]).encode(x="t:Q")]
+    if a.exercise == "deadlift" and "back_rounding_deg" in keys:
+        thr = pd.DataFrame({"y": [DEADLIFT["lumbar_rounding"].threshold]})
+        layers.append(alt.Chart(thr).mark_rule(color="red").encode(y="y:Q"))
+    st.subheader("Angles over time")
+    st.altair_chart(alt.layer(*layers).properties(height=260), width="stretch")
+    st.caption("Dashed lines: start of each rep/step. Red line: the rounding threshold.")
+
+
+def compare(job, track, a) -> None:
+    if len(a.reps) < 2:
+        return
+    st.subheader("Compare two " + ("reps" if a.exercise == "deadlift" else "steps"))
+    da, db = default_pair(a)
+    idx = [r.index for r in a.reps]
+    c1, c2 = st.columns(2)
+    ra = c1.selectbox("Left", idx, index=idx.index(da), key="rep_a")
+    rb = c2.selectbox("Right", idx, index=idx.index(db), key="rep_b")
+    key = "back_rounding_deg" if a.exercise == "deadlift" else "arch_deg"
+    key = key if key not in a.withheld else "trunk_deg"
+    ph = np.linspace(0, 100, 101)
+    df = pd.DataFrame({"phase %": ph, f"rep {ra}": curves(a, a.reps[ra - 1], key), f"rep {rb}": curves(a, a.reps[rb - 1], key)})
+    st.line_chart(df, x="phase %", height=200)
+    st.caption(f"{a.metric_info.get(key, {}).get('label', key)} over each rep, time-normalised by phase "
+               + ("(lift-off, knee pass, lockout, floor)." if a.exercise == "deadlift" else "(strike, toe-off, next strike)."))
+    clip = os.path.join(job["out"], f"compare_{ra}_{rb}.mp4")
+    if not os.path.exists(clip):
+        with st.spinner("Building the side-by-side clip..."):
+            side_by_side(job["path"], track, a, ra, rb, clip)
+    st.video(clip)
+    st.download_button("Download side-by-side clip", open(clip, "rb").read(), file_name=f"compare_{ra}_{rb}.mp4", mime="video/mp4")
+
+
+def downloads(job, out) -> None:
+    st.subheader("Export")
+    c = st.columns(3)
+    vid = os.path.join(out, "annotated.mp4")
+    if os.path.exists(vid):
+        c[0].download_button("Annotated video (mp4)", open(vid, "rb").read(), file_name="annotated.mp4", mime="video/mp4")
+    c[1].download_button("Report (json)", open(os.path.join(out, "report.json"), "rb").read(), file_name="report.json", mime="application/json")
+    c[2].download_button("Per-rep metrics (csv)", open(os.path.join(out, "reps.csv"), "rb").read(), file_name="reps.csv", mime="text/csv")
+
+
+def main() -> None:
+    st.set_page_config(page_title="formcheck", layout="wide")
+    st.title("formcheck")
+    st.write("Deadlift and running form from a side-on phone video: reps, angles, a back-rounding proxy, and what to cue.")
+    with st.sidebar:
+        st.markdown(GUIDE)
+        exercise = st.radio("Exercise", ["auto", "deadlift", "running"], horizontal=True)
+    upload = st.file_uploader("Upload a video (mp4 or mov)", type=["mp4", "mov", "m4v"])
+    path = None
+    if upload is not None:
+        path = stash_upload(upload)
+    elif st.session_state.get("video_path"):
+        path = st.session_state["video_path"]
+    elif SAMPLES:
+        names = [os.path.basename(p) for p in SAMPLES]
+        pick = st.selectbox("Or look at a sample clip made by this project", names)
+        path = SAMPLES[names.index(pick)]
+    if path is None:
+        st.info("Upload a clip to start. (A bundled sample clip ships with the synthetic ground-truth work; none is in this checkout yet.)")
+        return
+    try:
+        job = run_analysis(path, exercise)
+        show_results(job)
+    except FormcheckError as e:
+        st.error(str(e))
+    except Exception as e:  # never a traceback in the page
+        st.error(f"Something went wrong analysing this clip ({e.__class__.__name__}). Try another clip; if it keeps happening, report it with the file.")
+
+
+main()
