@@ -118,6 +118,9 @@ def analyze(track: PoseTrack) -> Analysis:
     t = c.t
     warnings: list[str] = []
     withheld: dict[str, str] = {}
+    if c.switches:
+        warnings.append("The tracked body jumped (another person, or the subject leaving the frame) at "
+                        + ", ".join(f"{x:.1f} s" for x in c.switches[:5]) + "; check the skeleton in the annotated video there.")
     if c.coverage < 0.5:
         warnings.append(f"A person was found in only {c.coverage:.0%} of frames; results cover those frames only.")
     if c.outlier_frames > 0.02 * len(t) * 2 * 12:

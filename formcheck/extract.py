@@ -37,7 +37,8 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
     track = PoseTrack(t=np.asarray(ts), xy=np.asarray(xys).reshape(n, N_LANDMARKS, 2),
                       vis=np.asarray(viss).reshape(n, N_LANDMARKS),
                       profile=np.asarray(profs).reshape(n, 2, len(PROFILE_T)), video=info,
-                      subject_note="MediaPipe tracks one person: the first it detects, then follows them frame to frame.")
+                      subject_note=("Subject: MediaPipe detects the most prominent person and then tracks them frame to frame; "
+                                    "a jump to another body is reported as a warning with its time.")
     if progress:
         progress("pose", n, n)
     return track

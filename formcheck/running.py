@@ -121,6 +121,9 @@ def analyze(track: PoseTrack) -> Analysis:
     view = c.view
     warnings: list[str] = []
     withheld: dict[str, str] = {}
+    if c.switches:
+        warnings.append("The tracked body jumped (another person, or the subject leaving the frame) at "
+                        + ", ".join(f"{x:.1f} s" for x in c.switches[:5]) + "; check the skeleton in the annotated video there.")
     ll = _leg_length(c)
     s: dict[str, np.ndarray] = {"t": t}
     s["trunk_deg"] = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)

@@ -91,6 +91,7 @@ class Conditioned:
     coverage: float                  # fraction of frames with a usable pose
     view: ViewCheck
     outlier_frames: int
+    switches: list[float]            # times where the tracked body jumped (likely another person)
 
 
 def _median_torso(xy: np.ndarray) -> float:
@@ -193,7 +194,30 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
         joints[name] = q
     coverage = float(np.mean(track.detected)) if n else 0.0
     return Conditioned(t=t, fs=fs, side=side, facing_sign=face, joints=joints, torso_len=torso,
-                       coverage=coverage, view=view, outlier_frames=rejected)
+                       coverage=coverage, view=view, outlier_frames=rejected, switches=subject_switches(track, torso))
+
+
+def subject_switches(track: PoseTrack, torso: float, w: int = 5) -> list[float]:
+    """Times where the tracked body moves by more than a torso length, or changes size by half,
+    and stays there (5 detections either side compared by their medians): MediaPipe has most
+    likely locked onto someone else. One-frame glitches are the outlier filter's business."""
+    hip = 0.5 * (track.xy[:, L_HIP] + track.xy[:, R_HIP])
+    sh = 0.5 * (track.xy[:, L_SHOULDER] + track.xy[:, R_SHOULDER])
+    size = np.hypot(*(sh - hip).T)
+    ok = np.flatnonzero(np.isfinite(size) & (size > 0))
+    if len(ok) < 2 * w or not np.isfinite(torso):
+        return []
+    out: list[float] = []
+    last = -np.inf
+    for k in range(w, len(ok) - w + 1):
+        before, after = ok[k - w:k], ok[k:k + w]
+        step = np.hypot(*(np.median(hip[after], axis=0) - np.median(hip[before], axis=0)))
+        ratio = np.median(size[after]) / np.median(size[before])
+        t = float(track.t[ok[k]])
+        if (step > torso or ratio > 1.5 or ratio < 1 / 1.5) and t - last > 1.0:
+            out.append(round(t, 2))
+            last = t
+    return out
 
 
 # --- geometry -------------------------------------------------------------------------------

@@ -99,3 +99,17 @@ def test_segment_reps_hysteresis_ignores_wobble():
     t = np.arange(300) / 30
     hinge = 5 + 3 * np.sin(t * 7)  # small wobble while standing
     assert deadlift.segment_reps(hinge, t) == []
+
+
+def test_subject_switch_is_reported_but_a_glitch_is_not():
+    from formcheck.signals import subject_switches
+    tr = deadlift_track(reps=2)
+    torso = 150.0
+    glitch = deadlift_track(reps=2)
+    glitch.xy[50] += 500.0  # one wild frame
+    assert subject_switches(glitch, torso) == []
+    tr.xy[200:] += np.array([600.0, 0.0])  # someone else from frame 200 on
+    sw = subject_switches(tr, torso)
+    assert len(sw) == 1 and abs(sw[0] - tr.t[200]) < 0.2
+    a = deadlift.analyze(tr)
+    assert any("jumped" in w for w in a.warnings)
