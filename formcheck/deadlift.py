@@ -265,8 +265,6 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
             m[k] = None
         elif m[k] is not None:
             m[k] = round(float(m[k]), 3)
-    if m["back_rounding_deg"] is None and "back_rounding_deg" not in withheld:
-        pass  # outline not visible in this rep: no number, no fault
 
     faults: list[Fault] = []
     T = t

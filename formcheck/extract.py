@@ -38,7 +38,7 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
                       vis=np.asarray(viss).reshape(n, N_LANDMARKS),
                       profile=np.asarray(profs).reshape(n, 2, len(PROFILE_T)), video=info,
                       subject_note=("Subject: MediaPipe detects the most prominent person and then tracks them frame to frame; "
-                                    "a jump to another body is reported as a warning with its time.")
+                                    "a jump to another body is reported as a warning with its time."))
     if progress:
         progress("pose", n, n)
     return track

@@ -77,13 +77,13 @@ class Overlay:
 
     def _back(self, img, i, lw):
         """The measured back outline, coloured by the rounding/arch proxy at this frame."""
-        if not self.a.view.ok or "back_rounding_deg" in self.a.withheld and self.a.exercise == "deadlift":
+        key = "back_rounding_deg" if self.a.exercise == "deadlift" else "arch_deg"
+        if not self.a.view.ok or key in self.a.withheld:
             return
         xy = self.track.xy[i]
         hip = 0.5 * (xy[L_HIP] + xy[R_HIP])
         sh = 0.5 * (xy[L_SHOULDER] + xy[R_SHOULDER])
         pts = back_points(hip, sh, self.track.profile[i, self.dorsal_idx], self.dorsal)
-        key = "back_rounding_deg" if self.a.exercise == "deadlift" else "arch_deg"
         val = self.a.series.get(key, np.full(len(self.track), np.nan))[i]
         thr = self.round_thr or 20.0
         col = GREY if not np.isfinite(val) else GREEN if val < 0.5 * thr else AMBER if val < thr else RED

@@ -194,8 +194,6 @@ def analyze(track: PoseTrack) -> Analysis:
         for key in list(m):
             v = m[key]
             m[key] = None if key in withheld or v is None or not np.isfinite(v) else round(float(v), 3)
-        if "cadence_spm" in withheld:
-            m["bounce_ll"] = m["bounce_ll"]  # bounce is a distance: still valid in slow motion
         faults: list[Fault] = []
         sh, reach = m["shank_at_contact_deg"], m["heel_ahead_ll"]
         if sh is not None and sh > R["overstride"].threshold:
