@@ -79,8 +79,9 @@ RUNNING = {
         "let the leg finish behind you from the hip, not by arching the lower back. Hip-flexor mobility helps."),
     "excessive_lean": Rule(
         "excessive_lean", 15.0, "deg", "S",
-        "Trunk-to-vertical over stance, median of the steps. Self-selected lean is 7 +/- 4 deg and high-lean "
-        "runners ~11 deg (Teng & Powers 2014/2015, S); flag above 15 deg forward or behind vertical.",
+        "Trunk-to-vertical over stance, averaged over runs of 7+ consecutive steps (Dingenen 2018). Self-selected "
+        "lean is 7 +/- 4 deg and high-lean runners ~11 deg (Teng & Powers 2014/2015, S); flag above 15 deg "
+        "forward or more than 5 deg behind vertical (single-camera error).",
         "Stand tall and lean slightly from the ankles, not the waist: 'head over hips over feet'."),
     "overstride": Rule(
         "overstride", 10.0, "deg", "P",
@@ -100,8 +101,9 @@ RUNNING = {
         "and hip loading (Heiderscheit 2011, S). 160 is a coaching line, and cadence depends on speed.",
         "Try +5% steps per minute (a metronome app helps) at the same pace; it shortens the stride by itself."),
     "excess_bounce": Rule(
-        "excess_bounce", 0.12, "leg lengths", "P",
-        "Vertical travel of the hip midpoint within a step, in leg lengths (~0.12 = 10-11 cm for most adults; "
+        "excess_bounce", 0.15, "leg lengths", "P",
+        "Vertical travel of the hip midpoint within a step, in leg lengths (landmark leg length runs ~10% short, so "
+        "0.15 is ~12-13 cm for most adults; "
         "vendors call 3-15 cm typical, Tseh 2008 links exaggerated bounce to cost, S).",
         "Run 'forward, not up': quicker steps and a softer push-off keep the hips level."),
     "pelvic_drop": Rule(
