@@ -10,7 +10,16 @@ import os
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from .pipeline import Result, analyze_video  # noqa: E402
-from .types import FormcheckError  # noqa: E402
-
 __all__ = ["analyze_video", "Result", "FormcheckError"]
+
+
+def __getattr__(name):
+    # Lazy, so that formcheck.synthetic (rendered in its own torch environment, without
+    # mediapipe) can be imported without pulling in the pipeline.
+    if name in ("analyze_video", "Result"):
+        from . import pipeline
+        return getattr(pipeline, name)
+    if name == "FormcheckError":
+        from .types import FormcheckError
+        return FormcheckError
+    raise AttributeError(name)

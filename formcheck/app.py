@@ -24,7 +24,10 @@ from formcheck.types import FormcheckError, PoseTrack  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("FORMCHECK_CACHE", os.path.join(ROOT, ".formcheck_cache"))
-SAMPLES = sorted(glob.glob(os.path.join(ROOT, "sample_videos", "*.mp4")))
+# Clips this project rendered from a synthetic body (see formcheck/synthetic); the most telling first.
+_ORDER = ["deadlift_rounding.mp4", "deadlift_good.mp4", "run_overstride.mp4"]
+SAMPLES = sorted(glob.glob(os.path.join(ROOT, "sample_videos", "*.mp4")),
+                 key=lambda p: _ORDER.index(os.path.basename(p)) if os.path.basename(p) in _ORDER else 99)
 
 GUIDE = """**Filming for a good reading**
 - Side-on: the camera at right angles to you (within ~20 deg), at hip height, 3-5 m away.
@@ -204,10 +207,11 @@ def main() -> None:
         path = st.session_state["video_path"]
     elif SAMPLES:
         names = [os.path.basename(p) for p in SAMPLES]
-        pick = st.selectbox("Or look at a sample clip made by this project", names)
+        pick = st.selectbox("Or look at a sample clip (a synthetic lifter/runner rendered by this project, with known angles)", names)
         path = SAMPLES[names.index(pick)]
+        st.caption("Showing a sample. Upload your own clip above to analyse it.")
     if path is None:
-        st.info("Upload a clip to start. (A bundled sample clip ships with the synthetic ground-truth work; none is in this checkout yet.)")
+        st.info("Upload a clip to start.")
         return
     try:
         job = run_analysis(path, exercise)

@@ -1,6 +1,7 @@
 """Benchmarks that print figures (no timed tests).
 
     python -m formcheck.bench speed CLIP [CLIP ...]
+    python -m formcheck.bench accuracy [--dir DIR] [--quick]
 
 Per clip: frames/s of bare MediaPipe inference (on frames decoded beforehand, the same
 downscaled size the pipeline uses), of the whole analysis (decode + pose + conditioning +
@@ -54,15 +55,148 @@ def speed(paths: list[str], max_frames: int = 300) -> None:
               f"{ana / bare:8.2f} {exp / bare:8.2f} {_peak_mb():8.0f}")
 
 
+# The accuracy grid: bodies x camera angles, each a 5-rep deadlift set whose spine flexion rises
+# 0 -> 40 deg, plus runs at known cadences. Clips are rendered once (synthetic env) and cached.
+FLEXION = (0, 10, 20, 30, 40)
+GRID = [(body, yaw) for body in ("base", "slim", "heavy") for yaw in (0, 20)]
+RUNS = [(160.0, 0.0), (180.0, 1.0)]
+QUICK_GRID, QUICK_RUNS = [("base", 0), ("heavy", 0)], [(170.0, 0.0)]
+
+
+def _render(kind: str, out: str, args: list[str]) -> None:
+    import subprocess
+    import sys
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    py = os.path.join(root, ".venv-render", "bin", "python")
+    if not os.path.exists(py):
+        raise SystemExit(f"{out} is not cached and the render environment is missing: "
+                         "python3 -m venv .venv-render && .venv-render/bin/pip install -r requirements-synth.txt")
+    subprocess.run([py, "-m", "formcheck.synthetic.clips", kind, out] + args, check=True, cwd=root,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def evaluate_deadlift(clip: str, gt: dict, rounding_threshold: float | None = None) -> dict:
+    """Pipeline vs ground truth for one synthetic deadlift set."""
+    import numpy as np
+    from .extract import extract_pose
+    from .pipeline import analyze_track
+    track = extract_pose(clip)
+    a = analyze_track(track, "deadlift")
+    g = gt["frames"]
+    n = min(len(g), len(track))
+    hip_true = np.array([f["hip_deg"] for f in g[:n]])
+    trunk_true = np.array([f["trunk_deg"] for f in g[:n]])
+    hip_err = a.series["hip_deg"][:n] - hip_true
+    trunk_err = a.series["trunk_deg"][:n] - trunk_true
+    flex = gt["params"]["flexion"]
+    rounding = [r.metrics.get("back_rounding_deg") for r in a.reps]
+    return {"clip": os.path.basename(clip), "body": gt["body"], "yaw": gt["yaw_deg"],
+            "reps_true": len(flex), "reps_found": len(a.reps),
+            "hip_err": hip_err[np.isfinite(hip_err)], "trunk_err": trunk_err[np.isfinite(trunk_err)],
+            "flexion": flex, "rounding": rounding, "withheld": "back_rounding_deg" in a.withheld}
+
+
+def evaluate_run(clip: str, gt: dict) -> dict:
+    from .extract import extract_pose
+    from .pipeline import analyze_track
+    a = analyze_track(extract_pose(clip), "running")
+    true = gt["params"]["cadence"]
+    found = a.summary.get("cadence_spm")
+    over = sum(any(f.code == "overstride" for f in r.faults) for r in a.reps)
+    return {"clip": os.path.basename(clip), "cadence_true": true, "cadence_found": found,
+            "cadence_err_pct": None if found is None else round(100 * (found - true) / true, 2),
+            "overstride_param": gt["params"]["overstride"], "steps": len(a.reps), "overstride_steps": over}
+
+
+def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> dict:
+    import json
+
+    import numpy as np
+    from scipy.stats import spearmanr
+    from .thresholds import DEADLIFT
+    os.makedirs(folder, exist_ok=True)
+    grid, runs = (QUICK_GRID, QUICK_RUNS) if quick else (GRID, RUNS)
+    dl = []
+    for body, yaw in grid:
+        clip = os.path.join(folder, f"dl_{body}_yaw{yaw}.mp4")
+        if not os.path.exists(clip[:-4] + ".gt.json"):
+            _render("deadlift", clip, ["--body", body, "--yaw", str(yaw), "--flexion", ",".join(map(str, FLEXION))])
+        dl.append(evaluate_deadlift(clip, json.load(open(clip[:-4] + ".gt.json"))))
+    rn = []
+    for cad, over in runs:
+        clip = os.path.join(folder, f"run_{int(cad)}_os{over:g}.mp4")
+        if not os.path.exists(clip[:-4] + ".gt.json"):
+            _render("running", clip, ["--cadence", str(cad), "--overstride", str(over), "--seconds", "5"])
+        rn.append(evaluate_run(clip, json.load(open(clip[:-4] + ".gt.json"))))
+
+    hip = np.abs(np.concatenate([d["hip_err"] for d in dl]))
+    trunk = np.abs(np.concatenate([d["trunk_err"] for d in dl]))
+    thr = DEADLIFT["lumbar_rounding"].threshold
+    pairs = [(f, r) for d in dl if not d["withheld"] and len(d["rounding"]) == len(d["flexion"])
+             for f, r in zip(d["flexion"], d["rounding"]) if r is not None]
+    det = [r > thr for f, r in pairs if f >= 20]
+    fa = [r > thr for f, r in pairs if f <= 10]
+    rhos = {}
+    for d in dl:
+        if not d["withheld"] and len(d["rounding"]) == len(d["flexion"]) and all(r is not None for r in d["rounding"]):
+            rhos[f"{d['body']}/yaw{d['yaw']:g}"] = round(float(spearmanr(d["flexion"], d["rounding"])[0]), 2)
+    # the threshold that would separate >=20 from <=10 best on this grid (Youden's J)
+    best = None
+    for cand in np.arange(0, 30.5, 0.5):
+        tp = np.mean([r > cand for f, r in pairs if f >= 20]) if pairs else 0
+        fp = np.mean([r > cand for f, r in pairs if f <= 10]) if pairs else 0
+        if best is None or tp - fp > best[1]:
+            best = (float(cand), float(tp - fp), float(tp), float(fp))
+    summary = {
+        "hip_angle_abs_err_deg": {"median": round(float(np.median(hip)), 2), "p95": round(float(np.percentile(hip, 95)), 2)},
+        "trunk_angle_abs_err_deg": {"median": round(float(np.median(trunk)), 2), "p95": round(float(np.percentile(trunk, 95)), 2)},
+        "rep_count_exact": f"{sum(d['reps_found'] == d['reps_true'] for d in dl)}/{len(dl)}",
+        "rounding_rank_corr": rhos,
+        "rounding_threshold": thr,
+        "detection_rate_ge20": round(float(np.mean(det)), 2) if det else None,
+        "false_alarm_rate_le10": round(float(np.mean(fa)), 2) if fa else None,
+        "best_separating_threshold": {"value": best[0], "detection": round(best[2], 2), "false_alarms": round(best[3], 2)} if best else None,
+        "rounding_by_flexion": {f"{f}": [round(r, 1) for ff, r in pairs if ff == f] for f in FLEXION},
+        "running": rn,
+        "clips": [{k: v for k, v in d.items() if k not in ("hip_err", "trunk_err")} for d in dl],
+    }
+    print(f"{'measure':44s} value")
+    print(f"{'hip angle |error| median / p95 (deg)':44s} {summary['hip_angle_abs_err_deg']['median']} / {summary['hip_angle_abs_err_deg']['p95']}")
+    print(f"{'trunk angle |error| median / p95 (deg)':44s} {summary['trunk_angle_abs_err_deg']['median']} / {summary['trunk_angle_abs_err_deg']['p95']}")
+    print(f"{'rep count exact (clips)':44s} {summary['rep_count_exact']}")
+    for k, v in rhos.items():
+        print(f"{'rounding proxy vs flexion, Spearman ' + k:44s} {v}")
+    print(f"{'rounding >=20 deg detected at ' + str(thr) + ' deg':44s} {summary['detection_rate_ge20']}")
+    print(f"{'false alarms on 0-10 deg at ' + str(thr) + ' deg':44s} {summary['false_alarm_rate_le10']}")
+    if best:
+        print(f"{'best separating threshold (det / false)':44s} {best[0]} deg ({best[2]:.2f} / {best[3]:.2f})")
+    for f in FLEXION:
+        print(f"{'proxy at ' + str(f) + ' deg true flexion':44s} {summary['rounding_by_flexion'][str(f)]}")
+    for r in rn:
+        print(f"{'cadence ' + r['clip']:44s} {r['cadence_found']} vs {r['cadence_true']} ({r['cadence_err_pct']}%), overstride steps {r['overstride_steps']}/{r['steps']}")
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(summary, fh, indent=2, default=float)
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="formcheck.bench")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sp = sub.add_parser("speed")
     sp.add_argument("clips", nargs="+")
     sp.add_argument("--max-frames", type=int, default=300)
+    ac = sub.add_parser("accuracy")
+    ac.add_argument("--dir", default=".bench_cache", help="where the synthetic clips are rendered/cached")
+    ac.add_argument("--quick", action="store_true", help="2 deadlift sets and 1 run")
+    ac.add_argument("--json", default="accuracy.json")
     args = ap.parse_args()
     if args.cmd == "speed":
         speed(args.clips, args.max_frames)
+    elif args.cmd == "accuracy":
+        import warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
+        accuracy(args.dir, args.quick, args.json)
 
 
 if __name__ == "__main__":

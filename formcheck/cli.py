@@ -29,10 +29,10 @@ def _progress_printer(name: str):
 
 def _summary(res) -> str:
     a = res.analysis
-    lines = [f"{a.exercise}: {len(a.reps)} {'reps' if a.exercise == 'deadlift' else 'strides'}; view: {a.view.reason}"]
+    lines = [f"{a.exercise}: {len(a.reps)} {'reps' if a.exercise == 'deadlift' else 'steps'}; view: {a.view.reason}"]
     for r in a.reps:
         codes = ", ".join(f"{f.code} ({f.severity})" for f in r.faults) or "no faults"
-        lines.append(f"  {'rep' if a.exercise == 'deadlift' else 'stride'} {r.index} [{r.start_s:.2f}-{r.end_s:.2f} s]: {codes}")
+        lines.append(f"  {'rep' if a.exercise == 'deadlift' else 'step'} {r.index} [{r.start_s:.2f}-{r.end_s:.2f} s]: {codes}")
     for f in a.faults:
         lines.append(f"  set: {f.code} ({f.severity}): {f.message}")
     for k, why in a.withheld.items():

@@ -98,7 +98,7 @@ class Overlay:
         n = len(a.reps)
         cur = [r.index for r in a.reps if r.start_s <= t <= r.end_s]
         done = sum(1 for r in a.reps if r.end_s < t)
-        label = "Rep" if a.exercise == "deadlift" else "Stride"
+        label = "Rep" if a.exercise == "deadlift" else "Step"
         self._text(img, f"{label} {cur[0] if cur else done}/{n}", (x0, y), WHITE, 0.8, 2)
         y += dy
         for key, name, unit in READOUTS.get(a.exercise, []):

@@ -1,0 +1,83 @@
+"""End to end in a real browser: `streamlit run` on a free local port, headless Debian Chromium
+driven by Playwright (its own driver, no browser download), a real upload, a playing H.264 video
+and a working download. Skipped with the reason when Chromium is not installed."""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import clip
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = dict(os.environ, FORMCHECK_CACHE=str(tmp_path / "cache"))
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "formcheck", "app.py"),
+                             "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (the README test command installs it)")
+def test_upload_analyse_play_and_download_in_chromium(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+    src = clip("deadlift", "dl_posereader_01_good.mp4")
+    upload = tmp_path / "my_deadlift.mp4"
+    shutil.copy(src, upload)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1800}, accept_downloads=True)
+        page.goto(server)
+        page.get_by_text("Upload a video").wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(str(upload))
+        page.get_by_text("Capture check").wait_for(timeout=300_000)
+        page.get_by_text("What we found").wait_for(timeout=60_000)
+        # the annotated clip is H.264 and actually decodes in the browser
+        video = page.locator("video").first
+        video.wait_for(timeout=60_000)
+        assert page.evaluate("document.querySelector('video').canPlayType('video/mp4; codecs=\"avc1.640028\"')") in ("probably", "maybe")
+        page.evaluate("document.querySelector('video').scrollIntoView()")
+        print(page.evaluate("(() => { const v = document.querySelector('video'); return [v.src, v.readyState, v.networkState, v.error && v.error.code, v.preload, document.querySelectorAll('video').length]; })()"))
+        page.screenshot(path="/tmp/dbg_browser.png", full_page=True)
+        page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
+                               timeout=60_000)
+        page.evaluate("document.querySelector('video').play()")
+        page.wait_for_function("() => document.querySelector('video').currentTime > 0.2", timeout=30_000)
+        page.screenshot(path=str(tmp_path / "first_result.png"), full_page=True)
+        with page.expect_download(timeout=60_000) as dl:
+            page.get_by_role("button", name="Report (json)").click()
+        report = json.loads(open(dl.value.path()).read())
+        assert report["exercise"] == "deadlift" and len(report["reps"]) == 1
+        browser.close()
+    print("screenshot:", tmp_path / "first_result.png")

@@ -1,0 +1,77 @@
+"""The synthetic-human generator (its own torch environment, .venv-render) and the accuracy
+check on the committed sample clips, whose ground truth sits beside them."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RENDER_PY = os.path.join(ROOT, ".venv-render", "bin", "python")
+SAMPLES = os.path.join(ROOT, "sample_videos")
+
+# Published in the README (accuracy section); the pipeline must stay within them on the samples.
+MAX_HIP_MEDIAN_ERR = 6.0
+MAX_TRUNK_MEDIAN_ERR = 4.0
+MAX_CADENCE_ERR = 0.03
+
+GENERATOR_CHECK = r"""
+import json, numpy as np
+from formcheck.synthetic.rig import Rig, Pose
+from formcheck.synthetic.scene import Camera, Renderer, vertex_colours
+rig = Rig()
+p = Pose(trunk=45.0, thigh_l=40.0, thigh_r=40.0, shank_l=-10.0, shank_r=-10.0, flexion=20.0)
+v, heads, root = rig.pose(p)
+g = rig.truth(heads, p)
+cam = Camera(320, 240, 3.5, 0.9, 40.0)
+ren = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices))
+a, ma = ren.render(v)
+b, mb = ren.render(rig.pose(p)[0])
+print(json.dumps({"trunk": g["trunk_deg"], "thigh": g["thigh_l_deg"], "shank": g["shank_l_deg"],
+                  "same_mask": bool((ma == mb).all()), "same_rgb": float(np.abs(a.astype(int) - b).max()),
+                  "mask_px": int(ma.sum()), "feet_z": float(v[:, 2].min())}))
+"""
+
+
+@pytest.mark.skipif(not os.path.exists(RENDER_PY), reason="render environment .venv-render not installed "
+                    "(python3 -m venv .venv-render && .venv-render/bin/pip install -r requirements-synth.txt)")
+def test_generator_ground_truth_is_self_consistent():
+    out = subprocess.run([RENDER_PY, "-c", GENERATOR_CHECK], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["trunk"] == pytest.approx(45.0, abs=0.5)   # the root solve puts the chord where asked
+    assert r["thigh"] == pytest.approx(40.0, abs=0.5)   # limbs are aimed analytically
+    assert r["shank"] == pytest.approx(-10.0, abs=0.5)
+    assert r["same_mask"] and r["same_rgb"] == 0        # the same pose renders the same picture
+    assert r["mask_px"] > 2000 and abs(r["feet_z"]) < 1e-6
+
+
+def _gt(name):
+    return json.load(open(os.path.join(SAMPLES, name[:-4] + ".gt.json")))
+
+
+def test_samples_stay_within_published_errors():
+    from formcheck.extract import extract_pose
+    from formcheck.pipeline import analyze_track
+    for name in ("deadlift_good.mp4", "deadlift_rounding.mp4"):
+        gt = _gt(name)
+        track = extract_pose(os.path.join(SAMPLES, name))
+        a = analyze_track(track, "deadlift")
+        assert len(a.reps) == len(gt["params"]["flexion"])
+        n = min(len(track), len(gt["frames"]))
+        hip = np.abs(a.series["hip_deg"][:n] - [f["hip_deg"] for f in gt["frames"][:n]])
+        trunk = np.abs(a.series["trunk_deg"][:n] - [f["trunk_deg"] for f in gt["frames"][:n]])
+        assert np.nanmedian(hip) <= MAX_HIP_MEDIAN_ERR
+        assert np.nanmedian(trunk) <= MAX_TRUNK_MEDIAN_ERR
+        # lift-off times within 0.25 s of the rig's
+        true_lo = [e["frame"] / gt["fps"] for e in gt["events"] if e["event"] == "liftoff"]
+        assert all(abs(r.start_s - t) < 0.25 for r, t in zip(a.reps, true_lo))
+        if name == "deadlift_rounding.mp4":
+            rounding = [r.metrics["back_rounding_deg"] for r in a.reps]
+            assert all(b > x for x, b in zip(rounding, rounding[1:])), rounding  # rises with true flexion
+            assert any(f.code == "set_breakdown" for f in a.faults)
+    gt = _gt("run_overstride.mp4")
+    a = analyze_track(extract_pose(os.path.join(SAMPLES, "run_overstride.mp4")), "running")
+    assert abs(a.summary["cadence_spm"] - gt["params"]["cadence"]) / gt["params"]["cadence"] < MAX_CADENCE_ERR
+    assert sum(any(f.code == "overstride" for f in r.faults) for r in a.reps) >= len(a.reps) // 2
