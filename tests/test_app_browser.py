@@ -68,8 +68,6 @@ def test_upload_analyse_play_and_download_in_chromium(server, tmp_path):
         video.wait_for(timeout=60_000)
         assert page.evaluate("document.querySelector('video').canPlayType('video/mp4; codecs=\"avc1.640028\"')") in ("probably", "maybe")
         page.evaluate("document.querySelector('video').scrollIntoView()")
-        print(page.evaluate("(() => { const v = document.querySelector('video'); return [v.src, v.readyState, v.networkState, v.error && v.error.code, v.preload, document.querySelectorAll('video').length]; })()"))
-        page.screenshot(path="/tmp/dbg_browser.png", full_page=True)
         page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.readyState >= 2 && v.videoWidth > 0; }",
                                timeout=60_000)
         page.evaluate("document.querySelector('video').play()")
