@@ -93,7 +93,7 @@ def running_poses(seconds: float, fps: float, cadence: float = 170.0, overstride
 
 
 def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: float = 30.0, size=(960, 540),
-                shirt=(0.15, 0.35, 0.75), **kw) -> dict:
+                shirt=(0.15, 0.35, 0.75), background=(0.88, 0.87, 0.84), **kw) -> dict:
     from ..video import H264Writer
     t0 = time.time()
     rig = Rig(BODIES[body])
@@ -103,7 +103,7 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
     stature = float(v0[:, 2].max())
     yfov = 2 * math.degrees(math.atan((stature / 0.75) / 2 / 3.5))  # standing body fills 75% of the height
     cam = Camera(W, H, distance=3.5, height=stature * 0.5, yfov_deg=yfov, yaw_deg=yaw)
-    ren = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices, shirt=shirt))
+    ren = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices, shirt=shirt), background=background)
     gt_frames = []
     with H264Writer(out, W, H, fps, crf=20) as w:
         for i, p in enumerate(poses):
@@ -123,6 +123,7 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
             gt_frames.append({k: (round(x, 3) if isinstance(x, float) else x) for k, x in g.items()})
     ren.close()
     gt = {"kind": kind, "body": body, "phenotype": BODIES[body], "yaw_deg": yaw, "fps": fps, "size": [W, H],
+          "shirt": list(shirt), "background": list(background),
           "params": {k: v for k, v in kw.items()}, "events": events, "frames": gt_frames,
           "render_seconds": round(time.time() - t0, 1),
           "note": "Ground truth from the rig's bone heads (3D sagittal angles) and their projections; "
@@ -147,16 +148,18 @@ def main() -> None:
     ap.add_argument("--cadence", type=float, default=170.0)
     ap.add_argument("--overstride", type=float, default=0.0)
     ap.add_argument("--lumbar-ext", type=float, default=0.0)
-    ap.add_argument("--shirt", default="0.15,0.35,0.75")
+    ap.add_argument("--shirt", default="0.15,0.35,0.75", help="shirt colour, R,G,B in 0-1")
+    ap.add_argument("--background", default="0.88,0.87,0.84", help="wall colour behind the person, R,G,B in 0-1")
     a = ap.parse_args()
     shirt = tuple(float(x) for x in a.shirt.split(","))
+    bg = tuple(float(x) for x in a.background.split(","))
     if a.kind == "deadlift":
         size = tuple(int(x) for x in (a.size or "960x540").split("x"))
-        gt = render_clip("deadlift", a.out, a.body, a.yaw, a.fps, size, shirt, flexion=[float(x) for x in a.flexion.split(",")],
+        gt = render_clip("deadlift", a.out, a.body, a.yaw, a.fps, size, shirt, bg, flexion=[float(x) for x in a.flexion.split(",")],
                          hips_up=a.hips_up, lean_back=a.lean_back)
     else:
         size = tuple(int(x) for x in (a.size or "540x960").split("x"))
-        gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, seconds=a.seconds, cadence=a.cadence,
+        gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, bg, seconds=a.seconds, cadence=a.cadence,
                          overstride=a.overstride, lumbar_ext=a.lumbar_ext)
     print(f"{a.out}: {len(gt['frames'])} frames in {gt['render_seconds']} s")
 

@@ -57,7 +57,7 @@ class Camera:
 
 
 class Renderer:
-    def __init__(self, cam: Camera, faces: np.ndarray, colours: np.ndarray, background=(0.93, 0.92, 0.90)):
+    def __init__(self, cam: Camera, faces: np.ndarray, colours: np.ndarray, background=(0.88, 0.87, 0.84)):
         import pyrender
         import trimesh
         self.pr, self.tm = pyrender, trimesh
@@ -79,7 +79,7 @@ class Renderer:
         self.scene.add(pyrender.Mesh.from_trimesh(floor, smooth=False))
         wall = trimesh.creation.box(extents=[0.02, 10, 5])
         wall.apply_translation([-2.5, 0, 2.5])
-        wall.visual.vertex_colors = [225, 222, 214, 255]
+        wall.visual.vertex_colors = [int(255 * c) for c in background] + [255]
         self.scene.add(pyrender.Mesh.from_trimesh(wall, smooth=False))
         self.body = None
 
