@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from .contour import bend_series
-from .signals import Conditioned, condition, incline_from_vertical, joint_angle, value_at as _at
+from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import DEADLIFT, make_fault as _fault
 from .types import Analysis, Fault, PoseTrack, Rep
 
@@ -118,9 +118,7 @@ def analyze(track: PoseTrack) -> Analysis:
     t = c.t
     warnings: list[str] = []
     withheld: dict[str, str] = {}
-    if c.switches:
-        warnings.append("The tracked body jumped (another person, or the subject leaving the frame) at "
-                        + ", ".join(f"{x:.1f} s" for x in c.switches[:5]) + "; check the skeleton in the annotated video there.")
+    warnings += presence_warnings(c)
     if c.coverage < 0.5:
         warnings.append(f"A person was found in only {c.coverage:.0%} of frames; results cover those frames only.")
     if c.outlier_frames > 0.02 * len(t) * 2 * 12:

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from .contour import bend_series
-from .signals import Conditioned, condition, incline_from_vertical, joint_angle, value_at
+from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, make_fault
 from .types import (L_ELBOW, L_HIP, L_SHOULDER, L_WRIST, PROFILE_T, R_ELBOW, R_HIP, R_SHOULDER, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep)
@@ -136,9 +136,7 @@ def analyze(track: PoseTrack) -> Analysis:
     view = c.view
     warnings: list[str] = []
     withheld: dict[str, str] = {}
-    if c.switches:
-        warnings.append("The tracked body jumped (another person, or the subject leaving the frame) at "
-                        + ", ".join(f"{x:.1f} s" for x in c.switches[:5]) + "; check the skeleton in the annotated video there.")
+    warnings += presence_warnings(c)
     ll = _leg_length(c)
     s: dict[str, np.ndarray] = {"t": t}
     s["trunk_deg"] = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)

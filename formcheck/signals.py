@@ -92,6 +92,7 @@ class Conditioned:
     view: ViewCheck
     outlier_frames: int
     switches: list[float]            # times where the tracked body jumped (likely another person)
+    missing: list[tuple[float, float]]  # stretches of >= 0.5 s with no person found
 
 
 def _median_torso(xy: np.ndarray) -> float:
@@ -194,7 +195,38 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
         joints[name] = q
     coverage = float(np.mean(track.detected)) if n else 0.0
     return Conditioned(t=t, fs=fs, side=side, facing_sign=face, joints=joints, torso_len=torso,
-                       coverage=coverage, view=view, outlier_frames=rejected, switches=subject_switches(track, torso))
+                       coverage=coverage, view=view, outlier_frames=rejected, switches=subject_switches(track, torso),
+                       missing=missing_spans(track))
+
+
+def missing_spans(track: PoseTrack, min_s: float = 0.5) -> list[tuple[float, float]]:
+    """Stretches with no person detected (left the picture, hidden, too dark), in seconds."""
+    det = track.detected
+    out = []
+    i, n = 0, len(det)
+    while i < n:
+        if det[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and not det[j + 1]:
+            j += 1
+        if track.t[j] - track.t[i] >= min_s:
+            out.append((round(float(track.t[i]), 2), round(float(track.t[j]), 2)))
+        i = j + 1
+    return out
+
+
+def presence_warnings(c: "Conditioned") -> list[str]:
+    """What the user should know about who was tracked and when (shared by every analyser)."""
+    w = []
+    if c.missing:
+        spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in c.missing[:4])
+        w.append(f"No person was found at {spans} (out of the picture, hidden or too dark); those frames are not scored.")
+    if c.switches:
+        w.append("The tracked body jumped (another person, or the subject leaving the frame) at "
+                 + ", ".join(f"{x:.1f} s" for x in c.switches[:5]) + "; check the skeleton in the annotated video there.")
+    return w
 
 
 def subject_switches(track: PoseTrack, torso: float, w: int = 5) -> list[float]:

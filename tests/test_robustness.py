@@ -1,0 +1,129 @@
+"""What users' phones make: inputs derived from the real clips with PyAV (nothing binary committed).
+Each case: a correct result or a clear FormcheckError, never a traceback, never half-written output."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from formcheck import analyze_video
+from formcheck.types import FormcheckError
+from formcheck.video import H264Writer, frames, probe
+from tests.conftest import clip
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FORMFIT = ("deadlift", "dl_formfit_01_good.mp4")
+
+
+def derive(src: str, out: str, fn=None, times=None, limit: int | None = None, size=None) -> str:
+    """Re-encode src through fn(frame_index, rgb) -> rgb (or a list of frames), with new timestamps."""
+    w = None
+    k = 0
+    for i, (t, img, _) in enumerate(frames(src)):
+        if limit is not None and i >= limit:
+            break
+        outs = fn(i, img) if fn else img
+        for o in (outs if isinstance(outs, list) else [outs]):
+            if w is None:
+                w = H264Writer(out, o.shape[1], o.shape[0], 120 if times == "x4fps" else probe(src).fps)
+            tt = {None: t, "x4fps": k / 120.0, "slow4": 4 * t}[times]
+            w.write(o, tt)
+            k += 1
+    w.close()
+    return out
+
+
+def reps(path, exercise="deadlift"):
+    return len(analyze_video(path, exercise).analysis.reps)
+
+
+def test_one_frame_clip(tmp_path):
+    p = derive(clip(*FORMFIT), str(tmp_path / "one.mp4"), limit=1)
+    with pytest.raises(FormcheckError, match="too short"):
+        analyze_video(p, "deadlift")
+
+
+def test_120fps_capture_gives_the_same_reps(tmp_path):
+    """A real 120 fps capture of the same lift: 4x the frames, real timestamps."""
+    p = derive(clip(*FORMFIT), str(tmp_path / "hfr.mp4"), fn=lambda i, im: [im] * 4, times="x4fps")
+    assert probe(p).fps == pytest.approx(120, rel=0.02)
+    assert reps(p) == 2
+
+
+def test_slow_motion_playback_of_a_run_withholds_cadence(tmp_path):
+    """A 120 fps capture exported as 30 fps playback: motion is 4x slower than life."""
+    p = derive(clip("running", "run_zzzhushi_treadmill_side_1.mp4"), str(tmp_path / "slowmo.mp4"), times="slow4", limit=240)
+    a = analyze_video(p, "running").analysis
+    assert a.summary.get("cadence_spm") is None and "slow-motion" in a.withheld["cadence_spm"]
+
+
+def test_two_people_side_by_side(tmp_path):
+    """Two lifters in one picture: one is analysed, the report says how the subject was chosen."""
+    other = [img for _, img, _ in frames(clip("deadlift", "dl_posereader_01_good.mp4"))]
+
+    def pair(i, im):
+        o = other[min(i, len(other) - 1)]
+        o = np.ascontiguousarray(o[:, :, :][:: max(1, o.shape[0] // im.shape[0])][: im.shape[0]])
+        o = np.pad(o, ((0, im.shape[0] - o.shape[0]), (0, 0), (0, 0)))
+        return np.hstack([im, o])
+    p = derive(clip(*FORMFIT), str(tmp_path / "two.mp4"), fn=pair)
+    res = analyze_video(p, "deadlift")
+    assert "Subject" in res.report["subject"]
+    assert len(res.analysis.reps) in (1, 2)
+
+
+def test_lifter_leaving_the_frame(tmp_path):
+    """The picture pans away so the lifter slides out after the first rep."""
+    def slide(i, im):
+        shift = 0 if i < 150 else min(im.shape[1], (i - 150) * 12)
+        out = np.zeros_like(im)
+        out[:, : im.shape[1] - shift] = im[:, shift:]
+        return out
+    p = derive(clip(*FORMFIT), str(tmp_path / "leave.mp4"), fn=slide)
+    try:
+        res = analyze_video(p, "deadlift")
+    except FormcheckError as e:
+        assert str(e)
+    else:
+        assert 1 <= len(res.analysis.reps) <= 2
+        assert res.analysis.warnings  # coverage or a jump is reported
+
+
+def test_very_dark_clip(tmp_path):
+    p = derive(clip(*FORMFIT), str(tmp_path / "dark.mp4"), fn=lambda i, im: (im * 0.12).astype(np.uint8))
+    try:
+        n = reps(p)
+    except FormcheckError as e:
+        assert "person" in str(e) or "rep" in str(e)
+    else:
+        assert n == 2
+
+
+def test_very_small_subject(tmp_path):
+    def tiny(i, im):
+        h, w = im.shape[:2]
+        small = im[::5, ::5]
+        out = np.full_like(im, 235)
+        out[h - small.shape[0]:, (w - small.shape[1]) // 2:(w - small.shape[1]) // 2 + small.shape[1]] = small
+        return out
+    p = derive(clip(*FORMFIT), str(tmp_path / "tiny.mp4"), fn=tiny)
+    try:
+        n = reps(p)
+    except FormcheckError as e:
+        assert str(e)
+    else:
+        assert n in (0, 1, 2)
+
+
+def test_batch_reports_a_failed_clip_without_stopping(tmp_path):
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    good = clip("deadlift", "dl_posereader_01_good.mp4")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "formcheck", "analyze", good, str(bad), "--exercise", "deadlift",
+                        "--out", str(out), "--jobs", "2", "--no-video"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "broken.mp4" in r.stderr and "1 of 2 clips analysed" in r.stdout
+    assert (out / "dl_posereader_01_good" / "report.json").exists()
+    assert not (out / "broken").exists()
