@@ -2,6 +2,8 @@
 
     python -m formcheck.bench speed CLIP [CLIP ...]
     python -m formcheck.bench accuracy [--dir DIR] [--quick]
+    python -m formcheck.bench memory CLIP [CLIP ...]
+    python -m formcheck.bench loop CLIP SECONDS OUT      (a long test clip: the source re-muxed end to end)
 
 Per clip: frames/s of bare MediaPipe inference (on frames decoded beforehand, the same
 downscaled size the pipeline uses), of the whole analysis (decode + pose + conditioning +
@@ -180,12 +182,59 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
     return summary
 
 
+def loop_clip(src: str, seconds: float, out: str) -> None:
+    """Repeat a clip's packets (no re-encode) until it lasts `seconds`: a long clip for memory tests."""
+    import av
+    with av.open(src) as inp, av.open(out, "w", options={"movflags": "+faststart"}) as outp:
+        ist = inp.streams.video[0]
+        ost = outp.add_stream_from_template(ist)
+        packets = [p for p in inp.demux(ist) if p.size and p.pts is not None]
+        span = max(p.pts for p in packets) - min(p.pts for p in packets) + (packets[1].pts - packets[0].pts if len(packets) > 1 else 1)
+        orig = [(p.pts, p.dts) for p in packets]
+        k = 0
+        while k * span * float(ist.time_base) < seconds:
+            for p, (pts, dts) in zip(packets, orig):
+                # one offset for pts and dts, so decode order stays valid
+                p.pts = pts + k * span
+                p.dts = None if dts is None else dts + k * span
+                p.time_base = ist.time_base
+                p.stream = ost
+                outp.mux(p)
+            k += 1
+
+
+def memory(paths: list[str]) -> None:
+    """Peak resident memory of the whole job (analysis + annotated export) per clip, each in a
+    fresh process, so the figures do not mix."""
+    import subprocess
+    import sys
+    code = ("import resource, sys, tempfile, time; from formcheck.pipeline import analyze_video; "
+            "t=time.time(); d=tempfile.mkdtemp(); r=analyze_video(sys.argv[1], 'auto', out_dir=d); "
+            "print(len(r.track), round(time.time()-t,1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    print(f"{'clip':40s} {'size':>9s} {'duration':>8s} {'frames':>6s} {'seconds':>8s} {'peak MB':>8s}")
+    from .video import probe
+    for p in paths:
+        info = probe(p)
+        out = subprocess.run([sys.executable, "-c", code, p], capture_output=True, text=True)
+        if out.returncode:
+            print(f"{os.path.basename(p)[:40]:40s} failed: {out.stderr.strip().splitlines()[-1] if out.stderr else '?'}")
+            continue
+        n, secs, mb = out.stdout.split()[-3:]
+        print(f"{os.path.basename(p)[:40]:40s} {info.width:>4d}x{info.height:<4d} {info.duration_s:7.0f}s {n:>6s} {secs:>8s} {mb:>8s}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="formcheck.bench")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sp = sub.add_parser("speed")
     sp.add_argument("clips", nargs="+")
     sp.add_argument("--max-frames", type=int, default=300)
+    mp_ = sub.add_parser("memory")
+    mp_.add_argument("clips", nargs="+")
+    lp = sub.add_parser("loop")
+    lp.add_argument("clip")
+    lp.add_argument("seconds", type=float)
+    lp.add_argument("out")
     ac = sub.add_parser("accuracy")
     ac.add_argument("--dir", default=".bench_cache", help="where the synthetic clips are rendered/cached")
     ac.add_argument("--quick", action="store_true", help="2 deadlift sets and 1 run")
@@ -193,6 +242,10 @@ def main() -> None:
     args = ap.parse_args()
     if args.cmd == "speed":
         speed(args.clips, args.max_frames)
+    elif args.cmd == "memory":
+        memory(args.clips)
+    elif args.cmd == "loop":
+        loop_clip(args.clip, args.seconds, args.out)
     elif args.cmd == "accuracy":
         import warnings
         warnings.simplefilter("ignore", RuntimeWarning)
