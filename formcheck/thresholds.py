@@ -21,6 +21,11 @@ class Rule:
     cue: str
 
 
+HIPS_CUE = ("Push the floor away with your legs: 'chest and hips rise together'. Keep your back angle fixed "
+            "until the bar passes the knees; if the hips pop up first, start with them a little higher.")
+OVERSTRIDE_CUE = ("Land with the foot closer under your hips and a more vertical shin: take quicker, slightly shorter "
+                  "steps (+5-10% cadence) rather than reaching forward.")
+
 DEADLIFT = {
     "lumbar_rounding": Rule(
         "lumbar_rounding", 20.0, "deg", "P",
@@ -33,15 +38,13 @@ DEADLIFT = {
         "hips_shoot_up", 1.6, "ratio", "P",
         "Hip rise / shoulder rise from set-up until the bar has covered 30% of its travel; 1 = they rise "
         "together. Widening hip-trunk lag is the fatigue pattern in van Dieen 1998 (S); ratio cut-off is ours.",
-        "Push the floor away with your legs: 'chest and hips rise together'. Keep your back angle fixed "
-        "until the bar passes the knees; if the hips pop up first, start with them a little higher."),
+        HIPS_CUE),
     "hips_shoot_up_trunk": Rule(
         "hips_shoot_up", 12.0, "deg", "P",
         "Trunk tipping more horizontal from set-up to 30% of the bar's rise: the knees straighten first and "
         "the back is left to lift (Rippetoe, C; van Dieen 1998, S). MediaPipe trunk noise puts our line at 12 deg, "
         "above the 5 deg in the evidence table.",
-        "Push the floor away with your legs: 'chest and hips rise together'. Keep your back angle fixed "
-        "until the bar passes the knees; if the hips pop up first, start with them a little higher."),
+        HIPS_CUE),
     "squatting_deadlift": Rule(
         "squatting_deadlift", 15.0, "deg", "P",
         "Thigh within 15 deg of horizontal at lift-off with the trunk more upright than 55 deg from vertical, "
@@ -88,13 +91,12 @@ RUNNING = {
         "Shank angle at foot strike (ankle ahead of knee) > 10 deg, or heel more than 0.25 leg lengths ahead of "
         "the hips. Braking force scales with foot-ahead-of-hip distance (Lieberman 2015, S); no validated cut-off "
         "(Souza 2016, R).",
-        "Land with the foot closer under your hips and a more vertical shin: take quicker, slightly shorter "
-        "steps (+5-10% cadence) rather than reaching forward."),
+        OVERSTRIDE_CUE),
     "overstride_reach": Rule(
         "overstride", 0.25, "leg lengths", "P",
         "Heel ahead of the hip midpoint at foot strike, in leg lengths (Lieberman 2015, S); single-camera "
         "estimate, poorly reproducible (Souza 2016, R).",
-        "Land with the foot closer under your hips: quicker, slightly shorter steps rather than reaching forward."),
+        OVERSTRIDE_CUE),
     "low_cadence": Rule(
         "low_cadence", 160.0, "steps/min", "C",
         "Preferred cadence at 3 m/s is 165 +/- 8 steps/min (van Oeveren 2020, S); +5-10% step rate reduces knee "
