@@ -18,7 +18,7 @@ from .extract import Progress, extract_pose
 from .render import Overlay
 from .report import build_report, frames_table, reps_table, write_json
 from .thresholds import DEADLIFT
-from .types import Analysis, FormcheckError, PoseTrack
+from .types import L_ANKLE, R_ANKLE, Analysis, FormcheckError, PoseTrack
 from .video import H264Writer, frames
 
 EXERCISES = ("auto", "deadlift", "running")
@@ -56,8 +56,8 @@ def choose_exercise(track: PoseTrack) -> tuple[str, str]:
     trunk = incline_from_vertical(c.joints["hip_mid"], c.joints["shoulder_mid"], c.facing_sign)
     hinge = float(np.nanpercentile(trunk, 95) - np.nanpercentile(trunk, 5)) if np.isfinite(trunk).sum() > 5 else 0.0
     ank = c.joints["ankle"]
-    knee_sep = np.abs(track.xy[:, 27, 0] - track.xy[:, 28, 0]) / max(c.torso_len, 1e-6)
-    stride = float(np.nanpercentile(knee_sep, 90)) if np.isfinite(knee_sep).any() else 0.0
+    ankle_sep = np.abs(track.xy[:, L_ANKLE, 0] - track.xy[:, R_ANKLE, 0]) / max(c.torso_len, 1e-6)
+    stride = float(np.nanpercentile(ankle_sep, 90)) if np.isfinite(ankle_sep).any() else 0.0
     if hinge >= 30 and stride < 0.8:
         return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg with the feet planted."
     if stride >= 0.5:

@@ -164,15 +164,14 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
     fs = float(1.0 / np.median(dt)) if n > 1 else 30.0
     xy = track.xy.copy()
     vis = track.vis
-    far_idx = list(SIDE_JOINTS["right" if near_side(vis) == "left" else "left"].values())
+    side = near_side(vis)
+    far = "right" if side == "left" else "left"
     gate = np.full(vis.shape[1], VIS_MIN)
-    gate[far_idx] = FAR_VIS_MIN
+    gate[list(SIDE_JOINTS[far].values())] = FAR_VIS_MIN
     xy[vis < gate[None, :]] = np.nan
     torso = _median_torso(track.xy)
-    side = near_side(vis)
     face = facing_sign(track.xy, vis, side)
     view = check_view(track.xy, vis, side, face, torso)
-    far = "right" if side == "left" else "left"
     joints: dict[str, np.ndarray] = {}
     rejected = 0
     raw = {name: xy[:, idx] for name, idx in SIDE_JOINTS[side].items()}
