@@ -67,7 +67,6 @@ QUICK_GRID, QUICK_RUNS = [("base", 0), ("heavy", 0)], [(170.0, 0.0)]
 
 def _render(kind: str, out: str, args: list[str]) -> None:
     import subprocess
-    import sys
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     py = os.path.join(root, ".venv-render", "bin", "python")
     if not os.path.exists(py):

@@ -10,9 +10,9 @@ from .types import Analysis, Fault, PoseTrack, Rep
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
 MIN_HINGE_RANGE = 25.0   # degrees of trunk travel needed to call anything a rep
 EARLY_TRAVEL = 0.30      # "early pull" ends when the bar has covered this share of its rise
-NEUTRAL_TRUNK = 12.0
+NEUTRAL_TRUNK = 12.0     # frames with the trunk this close to vertical (and hips open) count as standing
 SQUAT_TRUNK_MAX = 55.0   # a squat start also has the trunk more upright than this (deg from vertical)
-SQUAT_UPRIGHT_TRUNK, SQUAT_UPRIGHT_THIGH = 35.0, 25.0  # or a very upright trunk with a deep knee bend     # frames with the trunk this close to vertical count as standing
+SQUAT_UPRIGHT_TRUNK, SQUAT_UPRIGHT_THIGH = 35.0, 25.0  # or a very upright trunk with a deep knee bend
 
 METRIC_INFO = {
     "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",

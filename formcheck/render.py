@@ -52,7 +52,7 @@ class Overlay:
         cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, s, color, th, cv2.LINE_AA)
 
     def draw(self, img: np.ndarray, i: int) -> np.ndarray:
-        tr, a = self.track, self.a
+        tr = self.track
         if i >= len(tr):
             return img
         t = tr.t[i]

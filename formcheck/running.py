@@ -13,7 +13,7 @@ from scipy.signal import find_peaks
 from .contour import bend_series
 from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, make_fault
-from .types import (L_ELBOW, L_HIP, L_SHOULDER, L_WRIST, PROFILE_T, R_ELBOW, R_HIP, R_SHOULDER, R_WRIST,
+from .types import (L_ELBOW, L_HIP, L_SHOULDER, L_WRIST, R_ELBOW, R_HIP, R_SHOULDER, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep)
 
 CUTOFF_HZ = 10.0            # running moves faster than lifting (Winter: ~8-12 Hz)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, filtfilt
 
-from .types import (L_EAR, L_HIP, L_SHOULDER, NOSE, R_EAR, R_HIP, R_SHOULDER, SIDE_JOINTS,
+from .types import (L_HIP, L_SHOULDER, NOSE, R_HIP, R_SHOULDER, SIDE_JOINTS,
                     PoseTrack, ViewCheck)
 
 VIS_MIN = 0.3          # MediaPipe visibility below this = not seen

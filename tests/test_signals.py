@@ -3,7 +3,6 @@ import pytest
 
 from formcheck.contour import bend_angle, chord_profile
 from formcheck.signals import fill_gaps, incline_from_vertical, joint_angle, lowpass, reject_outliers
-from formcheck.types import PROFILE_T
 
 
 def test_fill_gaps_fills_short_not_long():

@@ -1,11 +1,9 @@
-import os
-
 import av
 import numpy as np
 import pytest
 
 from formcheck.types import FormcheckError
-from formcheck.video import H264Writer, frames, probe
+from formcheck.video import frames, probe
 from tests.media import make_clip, pattern, set_mp4_rotation
 
 

@@ -65,7 +65,6 @@ class Rig:
             self.rest[f"shank_{s}"] = self._down_angle(h[f"lowerleg01.{s}"], h[f"foot.{s}"])
         self.rest_trunk = self._up_angle(self.hip_mid(h), self.shoulder_mid(h))
         # The rest A-pose bends the elbows; measure it with the arms lowered so "elbow 0" is straight.
-        self.elbow0 = {}
         self.elbow0 = {s: 0.0 for s in ("L", "R")}
         low = self._forward({f"upperarm01.{s}": rot("y", sg * ARM_DOWN) for s, sg in (("L", 1.0), ("R", -1.0))})["heads"]
         for s in ("L", "R"):
