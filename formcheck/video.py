@@ -5,8 +5,10 @@ Frames are streamed one at a time; nothing here holds a whole clip in memory.
 from __future__ import annotations
 
 import os
+import queue
+import threading
 from fractions import Fraction
-from typing import Iterator
+from typing import Iterator, TypeVar
 
 import av
 import numpy as np
@@ -51,12 +53,69 @@ def _display_rotation(frame) -> int:
     return int(round(-ccw / 90.0)) % 4 * 90
 
 
+T = TypeVar("T")
+_END = object()
+
+
+def in_background(items: Iterator[T], depth: int = 4) -> Iterator[T]:
+    """Run a generator in a worker thread, `depth` items ahead of the consumer.
+
+    MediaPipe keeps one core busy; decoding, colour conversion and resizing (which release the
+    GIL) then run on the other core instead of in series with inference. Errors are re-raised
+    in the consumer; stopping early (break, close) stops and joins the worker.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(x) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(x, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            for x in items:
+                if not put((x, None)):
+                    break
+            put((_END, None))
+        except BaseException as e:  # handed to the consumer
+            put((_END, e))
+        finally:
+            close = getattr(items, "close", None)
+            if close:
+                close()
+
+    th = threading.Thread(target=work, name="formcheck-decode", daemon=True)
+    th.start()
+    try:
+        while True:
+            x, err = q.get()
+            if x is _END:
+                if err is not None:
+                    raise err
+                return
+            yield x
+    finally:
+        stop.set()
+        th.join()
+
+
 def frames(path: str, max_side: int | None = None) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
     """Yield (t_seconds, upright RGB frame, downscaled copy or None) for every decodable frame.
 
     t starts at 0 and comes from the frame's own presentation timestamp, so variable-frame-rate
     phone clips keep their real timing. A damaged tail ends the stream instead of raising.
+    Decoding runs one thread ahead of the caller; the file is opened here, so a bad file
+    raises on the first next().
     """
+    return in_background(_decode(path, max_side))
+
+
+def _decode(path: str, max_side: int | None) -> Iterator[tuple[float, np.ndarray, np.ndarray | None]]:
     import cv2
     container = _open(path)
     try:
