@@ -1,13 +1,16 @@
 """Benchmarks that print figures (no timed tests).
 
-    python -m formcheck.bench speed CLIP [CLIP ...]
+    python -m formcheck.bench speed CLIP [CLIP ...] [--heights 1080,720] [--seconds 30]
     python -m formcheck.bench accuracy [--dir DIR] [--quick]
     python -m formcheck.bench memory CLIP [CLIP ...]
     python -m formcheck.bench loop CLIP SECONDS OUT      (a long test clip: the source re-muxed end to end)
 
-Per clip: frames/s of bare MediaPipe inference (on frames decoded beforehand, the same
-downscaled size the pipeline uses), of the whole analysis (decode + pose + conditioning +
-analysis), and of analysis + annotated H.264 export; their ratios; peak resident memory.
+speed: each clip at 1080p and 720p (re-encoded once, looped to 30 s), each in a fresh process:
+frames/s of bare MediaPipe inference (one graph, on frames decoded beforehand at the size the
+pipeline gives it), of the whole analysis as the pipeline runs it (decode + pose, two pose
+processes on a long clip + conditioning + analysis), and of analysis + annotated H.264 export at
+the source size; their ratios; the analysis speed as a multiple of real time; peak resident
+memory (main process + pose helper).
 """
 from __future__ import annotations
 
@@ -22,39 +25,89 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def speed(paths: list[str], max_frames: int = 300) -> None:
+def _speed_child(path: str, bare_frames: int) -> dict:
+    """One clip in this (fresh) process: the whole analysis as the pipeline runs it, then the
+    annotated export, then bare inference; peak memory is read before the bare run holds frames."""
     from .extract import extract_pose
     from .pipeline import analyze_track, render_video
     from .pose import POSE_MAX_SIDE, PoseEstimator
     from .video import frames, probe
-
-    print(f"{'clip':38s} {'size':>9s} {'frames':>6s} {'bare fps':>8s} {'analysis':>8s} {'+export':>8s} {'ana/bare':>8s} {'exp/bare':>8s} {'peak MB':>8s}")
-    for p in paths:
-        info = probe(p)
-        smalls, sizes = [], []
-        for i, (_, img, small) in enumerate(frames(p, max_side=POSE_MAX_SIDE)):
-            if i >= max_frames:
-                break
-            smalls.append(small)
-            sizes.append((img.shape[1], img.shape[0]))
-        with PoseEstimator() as est:
-            t0 = time.perf_counter()
-            for s, wh in zip(smalls, sizes):
-                est.process(s, wh)
-            bare = len(smalls) / (time.perf_counter() - t0)
-        n = len(smalls)
-        del smalls
+    info = probe(path)
+    t0 = time.perf_counter()
+    track = extract_pose(path)
+    a = analyze_track(track, "auto")
+    t_ana = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as d:
+        t1 = time.perf_counter()
+        render_video(path, track, a, os.path.join(d, "a.mp4"))
+        t_exp = t_ana + time.perf_counter() - t1
+    peak_self = _peak_mb()
+    peak_helper = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    smalls = []
+    for i, (_, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE)):
+        if i >= bare_frames:
+            break
+        smalls.append((small, (img.shape[1], img.shape[0])))
+    with PoseEstimator() as est:
+        est.process(*smalls[0])  # graph set-up is not throughput
         t0 = time.perf_counter()
-        track = extract_pose(p, max_frames=n)
-        a = analyze_track(track, "auto")
-        t_ana = time.perf_counter() - t0
-        with tempfile.TemporaryDirectory() as d:
-            t1 = time.perf_counter()
-            render_video(p, track, a, os.path.join(d, "a.mp4"))
-            t_exp = t_ana + time.perf_counter() - t1
-        ana, exp = n / t_ana, n / t_exp
-        print(f"{os.path.basename(p)[:38]:38s} {info.width:>4d}x{info.height:<4d} {n:6d} {bare:8.1f} {ana:8.1f} {exp:8.1f} "
-              f"{ana / bare:8.2f} {exp / bare:8.2f} {_peak_mb():8.0f}")
+        for s, wh in smalls:
+            est.process(s, wh)
+        bare = len(smalls) / (time.perf_counter() - t0)
+    n = len(track)
+    return {"size": f"{info.width}x{info.height}", "fps": info.fps, "duration": info.duration_s, "frames": n,
+            "bare": bare, "analysis": n / t_ana, "export": n / t_exp, "peak_mb": peak_self, "helper_mb": peak_helper}
+
+
+def _variant(src: str, height: int, seconds: float | None, folder: str) -> str:
+    """The same clip at another size (long side scaled to `height` lines on the short side) and,
+    with seconds, looped to that length: decoded and re-encoded once, cached in folder."""
+    import cv2
+    from .video import H264Writer, frames, probe
+    info = probe(src)
+    base = os.path.splitext(os.path.basename(src))[0]
+    looped = src
+    if seconds and info.duration_s < seconds:
+        looped = os.path.join(folder, f"{base}_{seconds:g}s.mp4")
+        if not os.path.exists(looped):
+            loop_clip(src, seconds, looped)
+    short = min(info.width, info.height)
+    if short == height:
+        return looped
+    out = os.path.join(folder, f"{base}_{seconds or 0:g}s_{height}p.mp4")
+    if not os.path.exists(out):
+        s = height / short
+        w, h = int(round(info.width * s / 2)) * 2, int(round(info.height * s / 2)) * 2
+        tmp = out + ".part.mp4"
+        with H264Writer(tmp, w, h, info.fps, crf=18) as wr:
+            for t, img, _ in frames(looped):
+                wr.write(cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC), t)
+        os.replace(tmp, out)
+    return out
+
+
+def speed(paths: list[str], heights: list[int], seconds: float | None = 30.0, bare_frames: int = 300,
+          folder: str = ".bench_cache") -> None:
+    """Every clip at every size, each measured in a fresh process so memory figures do not mix."""
+    import json
+    import subprocess
+    import sys
+    os.makedirs(folder, exist_ok=True)
+    print(f"{'clip':30s} {'size':>9s} {'length':>6s} {'bare fps':>8s} {'analysis':>8s} {'+export':>8s} "
+          f"{'ana/bare':>8s} {'exp/bare':>8s} {'x real':>6s} {'peak MB':>8s}")
+    code = "import json, sys; from formcheck.bench import _speed_child; print(json.dumps(_speed_child(sys.argv[1], int(sys.argv[2]))))"
+    for src in paths:
+        for height in heights:
+            clip = _variant(src, height, seconds, folder)
+            r = subprocess.run([sys.executable, "-c", code, clip, str(bare_frames)], capture_output=True, text=True)
+            name = os.path.basename(src)[:30]
+            if r.returncode:
+                print(f"{name:30s} failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+                continue
+            m = json.loads(r.stdout.strip().splitlines()[-1])
+            peak = f"{m['peak_mb']:.0f}" + (f"+{m['helper_mb']:.0f}" if m["helper_mb"] > 50 else "")
+            print(f"{name:30s} {m['size']:>9s} {m['duration']:5.0f}s {m['bare']:8.1f} {m['analysis']:8.1f} {m['export']:8.1f} "
+                  f"{m['analysis'] / m['bare']:8.2f} {m['export'] / m['bare']:8.2f} {m['analysis'] / m['fps']:6.2f} {peak:>8s}")
 
 
 # The accuracy grid: bodies x camera angles, each a 5-rep deadlift set whose spine flexion rises
@@ -227,7 +280,10 @@ def main() -> None:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sp = sub.add_parser("speed")
     sp.add_argument("clips", nargs="+")
-    sp.add_argument("--max-frames", type=int, default=300)
+    sp.add_argument("--heights", default="1080,720", help="short-side sizes to measure each clip at")
+    sp.add_argument("--seconds", type=float, default=30.0, help="loop shorter clips to this length (0: as they are)")
+    sp.add_argument("--bare-frames", type=int, default=300)
+    sp.add_argument("--dir", default=".bench_cache", help="where resized/looped variants are cached")
     mp_ = sub.add_parser("memory")
     mp_.add_argument("clips", nargs="+")
     lp = sub.add_parser("loop")
@@ -240,7 +296,7 @@ def main() -> None:
     ac.add_argument("--json", default="accuracy.json")
     args = ap.parse_args()
     if args.cmd == "speed":
-        speed(args.clips, args.max_frames)
+        speed(args.clips, [int(h) for h in args.heights.split(",")], args.seconds or None, args.bare_frames, args.dir)
     elif args.cmd == "memory":
         memory(args.clips)
     elif args.cmd == "loop":

@@ -105,3 +105,42 @@ def test_hevc_mov_with_rotation_decodes_upright(tmp_path):
     assert info.codec == "hevc" and info.rotation == 90 and (info.width, info.height) == (96, 160)
     imgs = [img for _, img, _ in frames(p)]
     assert len(imgs) == 20 and imgs[0].shape[:2] == (160, 96)
+
+
+def test_background_decode_passes_errors_and_stops_early(tmp_path):
+    import threading
+    from formcheck.video import in_background
+
+    def boom():
+        yield 1
+        raise FormcheckError("damaged at frame 2")
+    it = in_background(boom())
+    assert next(it) == 1
+    with pytest.raises(FormcheckError, match="frame 2"):
+        next(it)
+
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(True)
+    it = in_background(endless(), depth=2)
+    assert [next(it) for _ in range(5)] == [0, 1, 2, 3, 4]
+    it.close()  # the consumer stops: the worker must stop and close the source
+    assert closed == [True]
+    assert not any(t.name == "formcheck-decode" for t in threading.enumerate())
+
+
+def test_decoding_from_the_middle_matches_decoding_from_the_start(tmp_path):
+    p = str(tmp_path / "gop.mp4")
+    make_clip(p, n=120)
+    whole = [(t, img) for t, img, _ in frames(p)]
+    part = [(t, img) for t, img, _ in frames(p, start_s=2.0)]
+    k = next(i for i, (t, _) in enumerate(whole) if t >= 2.0 - 1e-6)
+    assert len(part) == len(whole) - k
+    assert all(abs(a[0] - b[0]) < 1e-9 and np.array_equal(a[1], b[1]) for a, b in zip(whole[k:], part))
