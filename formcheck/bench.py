@@ -257,13 +257,14 @@ def loop_clip(src: str, seconds: float, out: str) -> None:
 
 def memory(paths: list[str]) -> None:
     """Peak resident memory of the whole job (analysis + annotated export) per clip, each in a
-    fresh process, so the figures do not mix."""
+    fresh process, so the figures do not mix; the pose helper process (long clips) is its own column."""
     import subprocess
     import sys
     code = ("import resource, sys, tempfile, time; from formcheck.pipeline import analyze_video; "
             "t=time.time(); d=tempfile.mkdtemp(); r=analyze_video(sys.argv[1], 'auto', out_dir=d); "
-            "print(len(r.track), round(time.time()-t,1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
-    print(f"{'clip':40s} {'size':>9s} {'duration':>8s} {'frames':>6s} {'seconds':>8s} {'peak MB':>8s}")
+            "print(len(r.track), round(time.time()-t,1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)")
+    print(f"{'clip':40s} {'size':>9s} {'duration':>8s} {'frames':>6s} {'seconds':>8s} {'peak MB':>8s} {'helper MB':>9s}")
     from .video import probe
     for p in paths:
         info = probe(p)
@@ -271,8 +272,8 @@ def memory(paths: list[str]) -> None:
         if out.returncode:
             print(f"{os.path.basename(p)[:40]:40s} failed: {out.stderr.strip().splitlines()[-1] if out.stderr else '?'}")
             continue
-        n, secs, mb = out.stdout.split()[-3:]
-        print(f"{os.path.basename(p)[:40]:40s} {info.width:>4d}x{info.height:<4d} {info.duration_s:7.0f}s {n:>6s} {secs:>8s} {mb:>8s}")
+        n, secs, mb, helper = out.stdout.split()[-4:]
+        print(f"{os.path.basename(p)[:40]:40s} {info.width:>4d}x{info.height:<4d} {info.duration_s:7.0f}s {n:>6s} {secs:>8s} {mb:>8s} {helper:>9s}")
 
 
 def main() -> None:

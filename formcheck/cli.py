@@ -42,11 +42,13 @@ def _summary(res) -> str:
     return "\n".join(lines)
 
 
-def _one(path: str, exercise: str, out: str, render: bool, quiet: bool) -> tuple[str, str | None]:
+def _one(path: str, exercise: str, out: str, render: bool, quiet: bool, pose_workers: int | None = None
+         ) -> tuple[str, str | None]:
     from .pipeline import analyze_video
     name = os.path.basename(path)
     try:
-        res = analyze_video(path, exercise, out, render=render, progress=None if quiet else _progress_printer(name))
+        res = analyze_video(path, exercise, out, render=render, progress=None if quiet else _progress_printer(name),
+                            pose_workers=pose_workers)
     except FormcheckError as e:
         return path, str(e)
     except Exception as e:  # a clip we did not foresee must not stop a batch or print a traceback
@@ -70,8 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.videos
     multi = len(paths) > 1
     outs = [os.path.join(args.out, os.path.splitext(os.path.basename(p))[0]) if multi else args.out for p in paths]
-    jobs = [(p, args.exercise, o, not args.no_video, args.quiet or (multi and args.jobs > 1)) for p, o in zip(paths, outs)]
-    if args.jobs > 1 and multi:
+    batch = multi and args.jobs > 1
+    # A batch already runs clips side by side; a second pose process per clip would only oversubscribe.
+    jobs = [(p, args.exercise, o, not args.no_video, args.quiet or batch, 1 if batch else None) for p, o in zip(paths, outs)]
+    if batch:
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(max_workers=args.jobs) as ex:
             results = list(ex.map(_one, *zip(*jobs)))
