@@ -70,7 +70,9 @@ def choose_exercise(track: PoseTrack) -> tuple[str, str]:
 
 def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
     if len(track) < 8 or track.t[-1] < 0.3:
-        raise FormcheckError(f"The clip is too short ({len(track)} frames, {track.t[-1]:.2f} s) to contain a rep or a stride.")
+        n = len(track)
+        raise FormcheckError(f"The clip is too short ({n} frame{'' if n == 1 else 's'}, {track.t[-1]:.2f} s) "
+                             "to contain a rep or a stride.")
     det = float(np.mean(track.detected))
     if det < MIN_DETECTED:
         raise FormcheckError("No person was found in this video" if det == 0 else

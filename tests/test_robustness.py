@@ -197,3 +197,55 @@ def test_ten_minute_clip_streams_through(tmp_path, track_of, monkeypatch):
     annotated = probe(str(out / "annotated.mp4"))
     assert annotated.frames == info.frames and annotated.duration_s == pytest.approx(info.duration_s, abs=0.5)
     assert (out / "report.json").exists() and (out / "frames.csv").exists()
+
+
+def test_iphone_style_hevc_mov_portrait_variable_rate(tmp_path):
+    """The real lift as an iPhone stores it: HEVC in .mov, frames stored sideways with a 90 deg
+    display matrix, and frames dropped in the first half (low light), so the rate varies."""
+    import av
+    from tests.media import set_mp4_rotation
+    src = clip(*FORMFIT)
+    fps = probe(src).fps
+    p = str(tmp_path / "IMG_0420.mov")
+    kept = 0
+    with av.open(p, "w", format="mov") as c:
+        s = None
+        for i, (t, img, _) in enumerate(frames(src)):
+            if i < 140 and i % 3 == 2:
+                continue  # a dropped frame: the next one keeps its real timestamp
+            side = np.ascontiguousarray(np.rot90(img, k=1))
+            if s is None:
+                s = c.add_stream("libx265", rate=int(round(fps)))
+                s.width, s.height, s.pix_fmt = side.shape[1] // 2 * 2, side.shape[0] // 2 * 2, "yuv420p"
+                s.options = {"x265-params": "log-level=none", "preset": "ultrafast"}
+            fr = av.VideoFrame.from_ndarray(side[: s.height, : s.width], format="rgb24")
+            fr.pts = int(round(t * round(fps)))  # stream time base is 1/rate
+            for pkt in s.encode(fr):
+                c.mux(pkt)
+            kept += 1
+        for pkt in s.encode():
+            c.mux(pkt)
+    set_mp4_rotation(p, 90)
+    info = probe(p)
+    assert info.codec == "hevc" and info.rotation == 90 and info.vfr
+    assert info.height > info.width  # shown portrait, as the phone does
+    res = analyze_video(p, "deadlift")
+    assert len(res.track) == kept
+    assert res.track.t[-1] == pytest.approx(probe(src).duration_s, abs=0.15)
+    assert len(res.analysis.reps) == 2
+
+
+def test_truncated_real_clip(tmp_path):
+    """An upload cut off at 60%: what decodes is analysed, or a clear message; never a traceback."""
+    full = derive(clip(*FORMFIT), str(tmp_path / "full.mp4"))
+    data = open(full, "rb").read()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    try:
+        res = analyze_video(str(cut), "deadlift", out_dir=str(tmp_path / "out"))
+    except FormcheckError as e:
+        assert str(e) and not (tmp_path / "out").exists()
+    else:
+        assert 0.3 * probe(full).duration_s < res.track.t[-1] < 0.8 * probe(full).duration_s
+        assert 1 <= len(res.analysis.reps) <= 2
+        assert (tmp_path / "out" / "annotated.mp4").exists()
