@@ -109,7 +109,6 @@ class Overlay:
         tr = self.track
         if i >= len(tr):
             return img
-        t = tr.t[i]
         lw = max(1, int(round(2 * self.scale)))
         xy = tr.xy[i]
         if np.isfinite(xy[L_HIP, 0]):
@@ -126,7 +125,7 @@ class Overlay:
                     if p and near:
                         cv2.circle(img, p, lw * 3, WHITE, -1, cv2.LINE_AA)
             self._back(img, i, lw)
-        self._panel(img, i, t)
+        self._panel(img, i)
         return img
 
     def _back(self, img, i, lw):
@@ -145,7 +144,7 @@ class Overlay:
         for p0, p1 in zip(good[:-1], good[1:]):
             cv2.line(img, p0, p1, col, lw * 3, cv2.LINE_AA)
 
-    def _panel(self, img, i, t):
+    def _panel(self, img, i):
         a = self.a
         x0, y = int(12 * self.scale), int(28 * self.scale)
         dy = int(26 * self.scale)
