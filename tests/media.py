@@ -24,6 +24,26 @@ def make_clip(path: str, n: int = 30, fps: float = 30.0, w: int = 160, h: int = 
             wr.write(pattern(i, w, h), None if times is None else times[i])
 
 
+def write_hevc_mov(path: str, pictures, rate: int) -> int:
+    """An iPhone-style HEVC .mov from (pts in 1/rate units, RGB) pairs; returns frames written."""
+    n = 0
+    with av.open(path, "w", format="mov") as c:
+        s = None
+        for pts, rgb in pictures:
+            if s is None:
+                s = c.add_stream("libx265", rate=rate)
+                s.width, s.height, s.pix_fmt = rgb.shape[1] // 2 * 2, rgb.shape[0] // 2 * 2, "yuv420p"
+                s.options = {"x265-params": "log-level=none", "preset": "ultrafast"}
+            fr = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: s.height, : s.width]), format="rgb24")
+            fr.pts = pts
+            for pkt in s.encode(fr):
+                c.mux(pkt)
+            n += 1
+        for pkt in s.encode():
+            c.mux(pkt)
+    return n
+
+
 # Display matrices as phones write them (16.16 fixed point, w in 2.30), keyed by the clockwise
 # turn a player applies: 90 = portrait iPhone clip stored landscape.
 _MATRIX = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}

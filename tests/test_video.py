@@ -4,7 +4,7 @@ import pytest
 
 from formcheck.types import FormcheckError
 from formcheck.video import frames, probe
-from tests.media import make_clip, pattern, set_mp4_rotation
+from tests.media import make_clip, pattern, set_mp4_rotation, write_hevc_mov
 
 
 def test_h264_export_plays_in_browsers(tmp_path):
@@ -89,17 +89,7 @@ def test_audio_only_file_is_refused(tmp_path):
 def test_hevc_mov_with_rotation_decodes_upright(tmp_path):
     """An iPhone-style clip: HEVC in a .mov container, stored landscape, tagged to show portrait."""
     p = str(tmp_path / "IMG_0001.mov")
-    with av.open(p, "w", format="mov") as c:
-        s = c.add_stream("libx265", rate=30)
-        s.width, s.height, s.pix_fmt = 160, 96, "yuv420p"
-        s.options = {"x265-params": "log-level=none"}
-        for i in range(20):
-            fr = av.VideoFrame.from_ndarray(pattern(i), format="rgb24")
-            fr.pts = i
-            for pkt in s.encode(fr):
-                c.mux(pkt)
-        for pkt in s.encode():
-            c.mux(pkt)
+    write_hevc_mov(p, ((i, pattern(i)) for i in range(20)), 30)
     set_mp4_rotation(p, 90)
     info = probe(p)
     assert info.codec == "hevc" and info.rotation == 90 and (info.width, info.height) == (96, 160)
