@@ -197,8 +197,8 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
     rows = _Rows()
     last = [time.monotonic()]
 
-    def report(force: bool = False):
-        if progress and (force or time.monotonic() - last[0] > 0.25):
+    def report():
+        if progress and time.monotonic() - last[0] > 0.25:
             done = len(rows) + (helper.done if helper is not None else 0)
             progress("pose", min(done, total), max(total, done))
             last[0] = time.monotonic()
