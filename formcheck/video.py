@@ -16,6 +16,29 @@ import numpy as np
 from .types import FormcheckError, VideoInfo
 
 
+def _frames_bypass_heap(threshold: int = 4 << 20) -> None:
+    """Give buffers of `threshold` bytes and more (a 1080p RGB frame is 6.2 MB) their own
+    mmap, returned to the OS when freed.
+
+    glibc raises its mmap threshold to the size of the first large block freed, so after that
+    frames come from the heap; decoded in one thread and freed in another, next to x264's and
+    FFmpeg's buffers, they left the heap fragmented. On a 10-minute 1080p export, resident
+    memory jumped by 600 MB in some runs and then grew ~20 KB a frame (1.8 GB at the end).
+    A fixed threshold keeps it flat (460 MB over 3,000 frames, same speed, measured). 4 MB,
+    not 1 MB: at 1 MB the 3 MB YUV frames page-fault in afresh each time and the export ran
+    30% slower. No-op where there is no glibc mallopt (macOS, Windows)."""
+    import ctypes
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return
+    M_MMAP_THRESHOLD = -3
+    mallopt(ctypes.c_int(M_MMAP_THRESHOLD), ctypes.c_int(threshold))
+
+
+_frames_bypass_heap()
+
+
 def _open(path: str):
     if not os.path.exists(path):
         raise FormcheckError(f"File not found: {path}")
