@@ -21,6 +21,19 @@ def test_h264_export_plays_in_browsers(tmp_path):
     assert head.find(b"moov") != -1, "faststart: the moov atom must come before the media data"
 
 
+def test_export_keeps_each_frame_its_own_picture(tmp_path):
+    """The writer reuses one YUV buffer; every decoded frame must still show its own input
+    (the green bar moves 4 px a frame), not a later one written over it."""
+    p = str(tmp_path / "bars.mp4")
+    make_clip(p, n=40, fps=30, w=320, h=96)
+    with av.open(p) as c:
+        got = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    assert len(got) == 40
+    for i, img in enumerate(got):
+        green = img[48, :, 1].astype(int) - img[48, :, 0]
+        assert abs(int(np.argmax(green)) - ((i * 4) % 320 + 1.5)) <= 2.5, f"frame {i}"
+
+
 def test_real_timestamps_survive_variable_frame_rate(tmp_path):
     p = str(tmp_path / "vfr.mp4")
     times = np.cumsum([0] + [1 / 30] * 10 + [1 / 15] * 10 + [1 / 60] * 9)
