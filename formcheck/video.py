@@ -235,7 +235,7 @@ class H264Writer:
         # One YUV buffer for the whole clip. A fresh 3 MB one a frame (cvtColor's output plus
         # from_ndarray's copy) fragmented glibc's heap: a 10-minute 1080p export reached 1.8 GB,
         # and 1 in 2 runs of a 34 s clip jumped by 450 MB (measured; flat at ~420 MB with this).
-        self._yuv = np.empty((self.h * 3 // 2, self.w), np.uint8)
+        self._yuv = np.empty((self.h * 3 // 2, self.w), np.uint8) if self._cv2 else None
 
     def write(self, rgb: np.ndarray, t: float | None = None) -> None:
         rgb = np.ascontiguousarray(rgb[: self.h, : self.w])

@@ -32,6 +32,8 @@ def test_export_keeps_each_frame_its_own_picture(tmp_path):
     for i, img in enumerate(got):
         green = img[48, :, 1].astype(int) - img[48, :, 0]
         assert abs(int(np.argmax(green)) - ((i * 4) % 320 + 1.5)) <= 2.5, f"frame {i}"
+        if i * 4 >= 80:  # the bar has left the red block: the colour planes are in place
+            assert np.abs(img[4:20, 4:76].mean(axis=(0, 1)) - (255, 0, 0)).max() < 6, f"frame {i}"
 
 
 def test_real_timestamps_survive_variable_frame_rate(tmp_path):
