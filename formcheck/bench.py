@@ -3,6 +3,7 @@
     python -m formcheck.bench speed CLIP [CLIP ...] [--heights 1080,720] [--seconds 30]
     python -m formcheck.bench accuracy [--dir DIR] [--quick]
     python -m formcheck.bench memory CLIP [CLIP ...]
+    python -m formcheck.bench real [--json PATH]      (every labelled clip in ../shared, scored)
     python -m formcheck.bench loop CLIP SECONDS OUT      (a long test clip: the source re-muxed end to end)
 
 speed: each clip at 1080p and 720p (re-encoded once, looped to 30 s), each in a fresh process:
@@ -234,6 +235,291 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
     return summary
 
 
+# What a cached pose track depends on besides the file's bytes: bump when pose.py or extract.py
+# change what a track holds, so a stale cache is never scored.
+POSE_CACHE_VERSION = "mp0.10.21-c1-640-v1"
+
+
+def file_hash(path: str) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def cached_track(path: str, folder: str):
+    """The clip's PoseTrack, extracted once and kept under its content hash (and the pose
+    version), so re-scoring after a threshold change takes seconds."""
+    from .extract import extract_pose
+    from .types import PoseTrack
+    os.makedirs(folder, exist_ok=True)
+    f = os.path.join(folder, f"{file_hash(path)[:24]}-{POSE_CACHE_VERSION}.npz")
+    if os.path.exists(f):
+        try:
+            return PoseTrack.load(f)
+        except Exception:  # a torn write from an interrupted run: extract again
+            os.remove(f)
+    track = extract_pose(path)
+    tmp = f + ".part.npz"
+    track.save(tmp)
+    os.replace(tmp, f)
+    return track
+
+
+# --- real clips: the labelled reference (python -m formcheck.bench real) ------------------------
+
+def _scored():
+    from .scoring import Scored
+    dl = [
+        Scored("lumbar_rounding", "lumbar_rounding", "back_rounding_deg", ">", "lumbar_rounding"),
+        Scored("hips_shoot_up", "hips_shoot_up", "hip_shoulder_rise_ratio", ">", "hips_shoot_up",
+               "fires on the ratio OR the trunk change; LOSO shown for each scalar alone"),
+        Scored("hips_shoot_up", "hips_shoot_up", "early_trunk_change_deg", ">", "hips_shoot_up_trunk"),
+        Scored("squat_start", "squatting_deadlift", "liftoff_thigh_deg", "<", "squatting_deadlift",
+               "the rule also needs an upright trunk; LOSO on the thigh angle alone"),
+        Scored("lockout_lean_back", "lockout_lean_back", "lockout_hyperext_deg", ">", "lockout_lean_back"),
+        Scored("bar_away_from_body", "bar_drift", "bar_drift_fl", ">", "bar_drift"),
+        Scored("upper_back_rounding", None, note="no rule yet"),
+        Scored("hips_too_high_start", None, note="no rule yet"),
+    ]
+    run = [
+        Scored("overstride", "overstride", "median_shank_at_contact_deg", ">", "overstride",
+               "clip flagged when half or more of its steps are; LOSO on the median shank angle"),
+        Scored("visible_lower_back_arch", "overarching_lower_back", "median_arch_deg", ">", "overarching_lower_back"),
+        Scored("trunk_lean", "excessive_lean", "median_trunk_lean_deg", ">", "excessive_lean",
+               "the rule judges 7-step stretches; LOSO on the clip's median lean, which a lean in one segment does not move"),
+    ]
+    return dl, run
+
+
+def _tsv(path: str) -> list[dict]:
+    import csv
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def _sources(folder: str) -> dict[str, str]:
+    m = os.path.join(folder, "MANIFEST.tsv")
+    return {r["file"]: r["source_repo"] for r in _tsv(m)} if os.path.exists(m) else {}
+
+
+def collect_real(shared: str, cache: str, log=print) -> dict:
+    """Run the real pipeline on every labelled clip; return scoring items, per-clip facts and
+    metric rows. Pose tracks come from the content-hash cache."""
+    import numpy as np
+    from .pipeline import analyze_track
+    from .scoring import Item, deadlift_labels, hand_cadence, lean_label, match_reps, yes_no
+    from .types import FormcheckError
+    dl_scored, run_scored = _scored()
+    vids, labs = os.path.join(shared, "data", "videos"), os.path.join(shared, "data", "labels")
+    items, clips, rows = [], [], []
+    cols = sorted({s.label for s in dl_scored})
+    dl_src = _sources(os.path.join(vids, "deadlift"))
+    for clip, labels in deadlift_labels(_tsv(os.path.join(labs, "deadlift_reps.tsv")), cols).items():
+        path = os.path.join(vids, "deadlift", clip)
+        src = dl_src.get(clip, "?")
+        if not os.path.exists(path):
+            log(f"  missing {path}")
+            continue
+        log(f"  {clip}")
+        try:
+            a = analyze_track(cached_track(path, cache), "deadlift")
+            reps, err = a.reps, None
+        except FormcheckError as e:
+            a, reps, err = None, [], str(e)
+        t = a.series["t"] if a else np.zeros(1)
+        detected = [(float(t[r.key_frames["setup"]]), float(t[r.key_frames["lockout"]])) for r in reps]
+        match_reps(labels, detected)
+        clips.append(dict(clip=clip, source=src, exercise="deadlift", reps_labelled=len(labels),
+                          reps_found=len(reps), error=err,
+                          view=None if a is None else dict(ok=a.view.ok, ratio=a.view.width_ratio, facing=a.view.facing),
+                          view_label=labels[0].view,
+                          withheld=sorted(a.withheld) if a else [],
+                          unmatched=[lab.rep for lab in labels if not lab.matched]))
+        for r in reps:
+            rows.append(dict(clip=clip, unit=f"rep {r.index}", t=r.start_s, metrics=r.metrics))
+        for lab in labels:
+            for sc in dl_scored:
+                label = lab.faults.get(sc.label, "unclear")
+                if sc.code is None:
+                    items.append(Item(sc.label, src, clip, f"rep {lab.rep}", label, None, False, metric=None))
+                    continue
+                if not lab.matched:  # the pipeline found no rep here: nothing fired, nothing measured
+                    items.append(Item(sc.label, src, clip, f"rep {lab.rep}", label, None, False,
+                                      why_missing="no rep found" if err is None else err, metric=sc.metric))
+                    continue
+                for k in lab.matched:
+                    r = reps[k - 1]
+                    v = r.metrics.get(sc.metric)
+                    why = (a.withheld.get(sc.metric, "") if v is None else "")
+                    items.append(Item(sc.label, src, clip, f"rep {lab.rep}" if len(lab.matched) == 1 else f"rep {k}",
+                                      label, v, any(f.code == sc.code for f in r.faults), r.start_s, why, sc.metric))
+    run_src = _sources(os.path.join(vids, "running"))
+    for lab in _tsv(os.path.join(labs, "running_clips.tsv")):
+        clip = lab["clip"]
+        path = os.path.join(vids, "running", clip)
+        if not os.path.exists(path):
+            log(f"  missing {path}")
+            continue
+        log(f"  {clip}")
+        src = run_src.get(clip, "?")
+        try:
+            a = analyze_track(cached_track(path, cache), "running")
+            err = None
+        except FormcheckError as e:
+            a, err = None, str(e)
+        summ = a.summary if a else {}
+        steps = a.reps if a else []
+        codes = {f.code: f for f in (a.faults if a else [])}
+        over_share = (sum(any(f.code == "overstride" for f in r.faults) for r in steps) / len(steps)) if steps else 0.0
+        fired = {"overstride": over_share >= 0.5 and bool(steps),
+                 "overarching_lower_back": "overarching_lower_back" in codes,
+                 "excessive_lean": any(f.code == "excessive_lean" and f.value > 0 for f in (a.faults if a else []))}
+        labels = {"overstride": yes_no(lab["overstride"]), "visible_lower_back_arch": yes_no(lab["visible_lower_back_arch"]),
+                  "trunk_lean": lean_label(lab["trunk_lean"])}
+        for sc in run_scored:
+            items.append(Item(sc.label, src, clip, "clip", labels[sc.label], summ.get(sc.metric), fired[sc.code],
+                              metric=sc.metric))
+        for r in steps:
+            rows.append(dict(clip=clip, unit=f"step {r.index}", t=r.start_s, metrics=r.metrics))
+        clips.append(dict(clip=clip, source=src, exercise="running", error=err, steps=len(steps),
+                          overstride_share=round(over_share, 2),
+                          view=None if a is None else dict(ok=a.view.ok, ratio=a.view.width_ratio, facing=a.view.facing),
+                          view_label=lab["view"], playback=lab["playback"],
+                          cadence_hand=hand_cadence(lab["steps_per_min_by_hand"]), cadence_found=summ.get("cadence_spm")))
+    return dict(items=items, clips=clips, rows=rows)
+
+
+def score_real(data: dict) -> dict:
+    """Counts, margins and leave-one-source-out per fault from collect_real's output."""
+    from .scoring import confusion, loso, margins, per_clip, implausible
+    from .thresholds import DEADLIFT, PLAUSIBLE, RUNNING
+    table = {**DEADLIFT, **RUNNING}
+    dl_scored, run_scored = _scored()
+    items = data["items"]
+    faults: dict = {}
+    for sc in dl_scored + run_scored:
+        its = [i for i in items if i.fault == sc.label and i.metric == sc.metric]
+        key = sc.code or sc.label
+        unclear = [f"{i.clip} {i.unit}" for i in its if i.label not in ("yes", "no")]
+        if sc.code is None:
+            n_yes = sum(i.label == "yes" for i in its)
+            faults[key] = dict(label=sc.label, rule=None, note=sc.note, labelled_yes=n_yes,
+                               labelled_no=sum(i.label == "no" for i in its), unclear=unclear)
+            continue
+        thr = table[sc.rule].threshold
+        rep_level = all(i.unit != "clip" for i in its)
+        scalar = dict(metric=sc.metric, direction=sc.direction, threshold=thr,
+                      margins=margins(its, thr, sc.direction), loso=loso(its, sc.direction), note=sc.note)
+        if rep_level:
+            clip_items = per_clip(its, sc.direction)
+            scalar["loso_clip"] = loso(clip_items, sc.direction)
+        if key in faults:  # a second scalar of the same rule (hips_shoot_up)
+            faults[key]["scalars"].append(scalar)
+            continue
+        c = confusion(its)
+        entry = dict(label=sc.label, rule=sc.rule, threshold=thr, **{k: c[k] for k in ("tp", "fp", "tn", "fn")},
+                     sensitivity=c["sensitivity"], specificity=c["specificity"],
+                     not_measured_yes=c["not_measured_yes"], not_measured_no=c["not_measured_no"],
+                     loso_sensitivity=scalar["loso"]["sensitivity"], loso_specificity=scalar["loso"]["specificity"],
+                     unclear=unclear, scalars=[scalar],
+                     missed=[f"{i.clip} {i.unit}" + (f" (not measured: {i.why_missing})" if i.value is None else f" ({i.value:.2f})")
+                             for i in its if i.label == "yes" and not i.fired],
+                     false_alarms=[f"{i.clip} {i.unit} ({i.value:.2f})" if i.value is not None else f"{i.clip} {i.unit}"
+                                   for i in its if i.label == "no" and i.fired])
+        if rep_level:
+            cc = confusion(per_clip(its, sc.direction))
+            entry["clip_counts"] = {k: cc[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")}
+        faults[key] = entry
+    return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), clips=data["clips"])
+
+
+def _fmt(x, nd=2):
+    return "-" if x is None else f"{x:.{nd}f}" if isinstance(x, float) else str(x)
+
+
+def print_real(res: dict) -> None:
+    F = res["faults"]
+    print("\nPer fault at the shipped thresholds (per rep for deadlift, per clip for running); "
+          "'unclear'/'n/a' labels excluded.\nLOSO: leave-one-source-out, the threshold chosen on the other sources "
+          "and scored on the one left out (pooled over sources).")
+    print(f"{'fault':22s} {'thr':>6s} {'TP':>3s} {'FP':>3s} {'TN':>3s} {'FN':>3s} {'sens':>5s} {'spec':>5s} "
+          f"{'clip TP/FP/TN/FN':>16s} {'LOSO sens':>9s} {'LOSO spec':>9s} {'unmeasured y/n':>14s}")
+    for code, f in F.items():
+        if f.get("rule") is None:
+            print(f"{code:22s} {'none':>6s}  no rule: {f['labelled_yes']} yes / {f['labelled_no']} no labelled ({f['note']})")
+            continue
+        cc = f.get("clip_counts")
+        cstr = f"{cc['tp']}/{cc['fp']}/{cc['tn']}/{cc['fn']}" if cc else "-"
+        print(f"{code:22s} {f['threshold']:6.2f} {f['tp']:3d} {f['fp']:3d} {f['tn']:3d} {f['fn']:3d} "
+              f"{_fmt(f['sensitivity']):>5s} {_fmt(f['specificity']):>5s} {cstr:>16s} "
+              f"{_fmt(f['loso_sensitivity']):>9s} {_fmt(f['loso_specificity']):>9s} "
+              f"{f['not_measured_yes']:>7d}/{f['not_measured_no']:<6d}")
+
+    def side(d):
+        return "-" if d is None else f"{d['distance']:.2f} ({d['label']}: {d['clip'][:30]} {d['unit']} = {d['value']:.2f})"
+
+    def short(xs, n=10):
+        return "; ".join(xs[:n]) + (f" ... ({len(xs)} in all)" if len(xs) > n else "")
+    print("\nPer threshold: margin to the nearest labelled value on each side, and LOSO in detail.")
+    for code, f in F.items():
+        print(f"\n{code}")
+        if f.get("rule") is None:
+            print(f"  no rule: {f['labelled_yes']} yes / {f['labelled_no']} no labelled")
+        for sc in f.get("scalars", []):
+            m, lo = sc["margins"], sc["loso"]
+            print(f"  [{sc['metric']} {sc['direction']} {sc['threshold']:g}] {sc['note']}")
+            print(f"    margin below {side(m['below'])}; above {side(m['above'])}")
+            folds = ", ".join(f"{fd['source'].split('/')[0]} {_fmt(fd['threshold'])}" for fd in lo["folds"])
+            print(f"    LOSO per {'rep' if 'loso_clip' in sc else 'clip'}: sens {_fmt(lo['sensitivity'])} spec {_fmt(lo['specificity'])} "
+                  f"(TP {lo['tp']} FP {lo['fp']} TN {lo['tn']} FN {lo['fn']}; {lo['unscored']} unscored); "
+                  f"best threshold on all sources {_fmt(lo['all_sources_threshold'])}")
+            print(f"    thresholds chosen with each source left out: {folds}")
+            if "loso_clip" in sc:
+                lc = sc["loso_clip"]
+                print(f"    LOSO per clip: sens {_fmt(lc['sensitivity'])} spec {_fmt(lc['specificity'])} "
+                      f"(TP {lc['tp']} FP {lc['fp']} TN {lc['tn']} FN {lc['fn']}; {lc['unscored']} unscored)")
+        if f.get("missed"):
+            print(f"  missed: {short(f['missed'])}")
+        if f.get("false_alarms"):
+            print(f"  false alarms: {short(f['false_alarms'])}")
+        if f.get("unclear"):
+            print(f"  unclear (excluded): {short(f['unclear'], 6)}")
+    print("\nImplausible values reported (outside the anatomical range in thresholds.PLAUSIBLE):")
+    for x in res["implausible"] or []:
+        print(f"  {x['clip']} {x['unit']} t={_fmt(x['t'])} s: {x['metric']} = {x['value']} (range {x['range'][0]}..{x['range'][1]})")
+    if not res["implausible"]:
+        print("  none")
+    print("\nClips: reps or steps found, view decision, cadence vs hand count")
+    for c in res["clips"]:
+        v = c["view"]
+        vs = "error" if v is None else f"{'ok' if v['ok'] else 'refused'} {_fmt(v['ratio'])}"
+        if c["exercise"] == "deadlift":
+            extra = f"reps {c['reps_found']} (labelled rows {c['reps_labelled']}{', unmatched ' + ','.join(c['unmatched']) if c['unmatched'] else ''})"
+        else:
+            cad = c["cadence_found"]
+            hand = c["cadence_hand"]
+            err = f" ({100 * (cad - hand) / hand:+.1f}%)" if cad is not None and hand else ""
+            extra = f"steps {c['steps']}, cadence {_fmt(cad, 1)} vs hand {_fmt(hand, 1)}{err}, playback {c['playback'][:24]}"
+        print(f"  {c['clip'][:40]:40s} {vs:14s} [{c['view_label'][:22]}] {extra}{' ERROR ' + c['error'] if c['error'] else ''}")
+
+
+def real(shared: str, cache: str, json_out: str | None = None) -> dict:
+    import json
+    import warnings
+    warnings.simplefilter("ignore")
+    print("Scoring the labelled clips (pose tracks cached by content hash in " + cache + ")")
+    res = score_real(collect_real(shared, cache, log=lambda s: None))
+    print_real(res)
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(res, fh, indent=2, default=float)
+        print(f"\nwrote {json_out}")
+    return res
+
+
 def loop_clip(src: str, seconds: float, out: str) -> None:
     """Repeat a clip's packets (no re-encode) until it lasts `seconds`: a long clip for memory tests."""
     import av
@@ -295,6 +581,10 @@ def main() -> None:
     ac.add_argument("--dir", default=".bench_cache", help="where the synthetic clips are rendered/cached")
     ac.add_argument("--quick", action="store_true", help="2 deadlift sets and 1 run")
     ac.add_argument("--json", default="accuracy.json")
+    rl = sub.add_parser("real", help="score every labelled real clip (../shared/data/labels)")
+    rl.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared"))
+    rl.add_argument("--cache", default=".bench_cache/tracks", help="pose tracks by content hash")
+    rl.add_argument("--json", default=None, help="also write the results as JSON here")
     args = ap.parse_args()
     if args.cmd == "speed":
         speed(args.clips, [int(h) for h in args.heights.split(",")], args.seconds or None, args.bare_frames, args.dir)
@@ -302,6 +592,8 @@ def main() -> None:
         memory(args.clips)
     elif args.cmd == "loop":
         loop_clip(args.clip, args.seconds, args.out)
+    elif args.cmd == "real":
+        real(os.path.normpath(args.shared), args.cache, args.json)
     elif args.cmd == "accuracy":
         import warnings
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -134,3 +134,33 @@ def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, thr
     return Fault(code=rule.code, severity=severity(value, thr), value=round(float(value), 3), threshold=thr,
                  unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
                  start_s=round(float(t0), 3), end_s=round(float(t1), 3))
+
+
+# What a human body can show, per reported metric: (low, high, why). A value outside is a
+# tracking failure (a landmark lost behind a plate, dragged onto another object, a swapped leg),
+# never a measurement. The accuracy harness lists every one it finds on the labelled clips.
+PLAUSIBLE: dict[str, tuple[float, float, str]] = {
+    # deadlift
+    "liftoff_trunk_deg": (-10.0, 100.0, "at lift-off the trunk is between upright and a little past horizontal"),
+    "liftoff_hip_deg": (35.0, 180.0, "hip flexion tops out near 140 deg, so the shoulder-hip-knee angle stays above ~35"),
+    "liftoff_knee_deg": (40.0, 180.0, "knee flexion tops out near 140-150 deg; a bar on the floor needs far less"),
+    "liftoff_thigh_deg": (-40.0, 90.0, "hips more than 40 deg below the knees is not a lift-off position"),
+    "hip_shoulder_rise_ratio": (0.0, 9.99, "10 is the cap the ratio takes when the shoulders did not rise at all"),
+    "early_trunk_change_deg": (-60.0, 60.0, "the trunk cannot swing 60 deg in the first 30% of the bar's rise"),
+    "lockout_trunk_deg": (-45.0, 45.0, "nobody locks out leaning back or forward more than 45 deg"),
+    "lockout_hyperext_deg": (-30.0, 45.0, "hip hyperextension ends near 30 deg; 30 deg the other way is not a lockout"),
+    "lockout_hip_deg": (100.0, 180.0, "a lockout opens the hip past 100 deg"),
+    "back_rounding_deg": (-45.0, 90.0, "whole-spine flexion and extension limits"),
+    "bar_start_fl": (-1.0, 2.0, "a bar two foot lengths ahead of mid-foot cannot be lifted"),
+    "bar_drift_fl": (-2.0, 2.0, "the same, during the pull"),
+    # running
+    "shank_at_contact_deg": (-30.0, 45.0, "a shin past 45 deg at foot strike is a swapped or lost leg"),
+    "knee_flex_contact_deg": (-5.0, 80.0, "runners land with 5-40 deg of knee flexion"),
+    "hip_ext_toeoff_deg": (-30.0, 45.0, "hip extension ends near 30 deg"),
+    "trunk_lean_deg": (-30.0, 60.0, "running with the trunk past 60 deg is not running"),
+    "heel_ahead_ll": (-0.6, 0.8, "a leg cannot reach further ahead of the hips"),
+    "bounce_ll": (0.0, 0.4, "hips rising and falling by 40% of leg length is a jump"),
+    "cadence_spm": (100.0, 300.0, "a real-time step outside 100-300/min is a missed or doubled foot strike"),
+    "arch_deg": (-45.0, 60.0, "spine extension limits"),
+    "pelvic_drop_deg": (-20.0, 20.0, "pelvic drop beyond 20 deg is not a running stride"),
+}

@@ -1,0 +1,122 @@
+"""The accuracy harness's counting, margins, leave-one-source-out and label parsing, on small
+hand-made tables whose answers are worked out by hand."""
+import pytest
+
+from formcheck.scoring import (Item, LabelRep, choose_threshold, confusion, deadlift_labels, flags,
+                               hand_cadence, implausible, lean_label, loso, margins, match_reps, per_clip)
+
+
+def it(source, clip, label, value, fired=False, unit="rep 1"):
+    return Item("lumbar_rounding", source, clip, unit, label, value, fired, metric="m")
+
+
+def test_confusion_counts_and_excludes_unclear():
+    items = [it("A", "a", "yes", 30, True), it("A", "a", "yes", 10, False), it("A", "b", "no", 25, True),
+             it("B", "c", "no", 5, False), it("B", "c", "unclear", 50, True), it("B", "d", "n/a", 1, False),
+             it("B", "e", "yes", None, False)]
+    c = confusion(items)
+    assert (c["tp"], c["fp"], c["tn"], c["fn"]) == (1, 1, 1, 2)
+    assert c["sensitivity"] == pytest.approx(1 / 3, abs=1e-3) and c["specificity"] == 0.5
+    assert c["not_measured_yes"] == 1 and c["not_measured_no"] == 0
+
+
+def test_not_measured_never_flags_either_way():
+    assert not flags(None, 10, ">") and not flags(float("nan"), 10, "<")
+    assert flags(11, 10, ">") and not flags(10, 10, ">") and flags(9, 10, "<")
+
+
+def test_per_clip_any_yes_all_no_and_extreme_value():
+    items = [it("A", "a", "no", 3, False, "rep 1"), it("A", "a", "yes", 12, True, "rep 2"),
+             it("A", "b", "no", 4, False, "rep 1"), it("A", "b", "unclear", 40, True, "rep 2"),
+             it("A", "c", "unclear", 1, False)]
+    by = {i.clip: i for i in per_clip(items, ">")}
+    assert by["a"].label == "yes" and by["a"].value == 12 and by["a"].fired
+    assert by["b"].label == "no" and by["b"].value == 40 and by["b"].fired  # a flag on an unclear rep still shows
+    assert by["c"].label == "unclear"
+    lo = {i.clip: i for i in per_clip(items, "<")}
+    assert lo["a"].value == 3
+
+
+def test_choose_threshold_separates_and_takes_the_middle_of_the_gap():
+    items = [it("A", "a", "no", v) for v in (1, 2, 3)] + [it("A", "b", "yes", v) for v in (9, 10)]
+    assert choose_threshold(items, ">") == pytest.approx(6.0)
+    # reversed direction: yes below
+    items2 = [it("A", "a", "yes", v) for v in (1, 2)] + [it("A", "b", "no", v) for v in (8, 9)]
+    assert choose_threshold(items2, "<") == pytest.approx(5.0)
+    assert choose_threshold([it("A", "a", "no", 1)], ">") is None  # nothing to separate
+
+
+def test_choose_threshold_best_youden_when_classes_overlap():
+    # no: 1 2 3 7 ; yes: 5 8 9. Best J: thr between 3 and 5 (sens 1, spec .75 -> J .75)
+    items = [it("A", "a", "no", v) for v in (1, 2, 3, 7)] + [it("A", "b", "yes", v) for v in (5, 8, 9)]
+    assert choose_threshold(items, ">") == pytest.approx(4.0)
+
+
+def test_loso_scores_each_source_with_a_threshold_it_never_saw():
+    # Source A separates at ~5, source B at ~15: leaving B out picks A's 5 and flags all of B's "no" (10, 12).
+    items = [it("A", "a1", "no", 1), it("A", "a2", "no", 2), it("A", "a3", "yes", 8), it("A", "a4", "yes", 9),
+             it("B", "b1", "no", 10), it("B", "b2", "no", 12), it("B", "b3", "yes", 18), it("B", "b4", "yes", 20)]
+    r = loso(items, ">")
+    folds = {f["source"]: f for f in r["folds"]}
+    assert folds["B"]["threshold"] == pytest.approx(5.0)       # from A alone: middle of 2..8
+    assert (folds["B"]["tp"], folds["B"]["fp"], folds["B"]["tn"], folds["B"]["fn"]) == (2, 2, 0, 0)
+    assert folds["A"]["threshold"] == pytest.approx(15.0)      # from B alone: middle of 12..18
+    assert (folds["A"]["tp"], folds["A"]["fp"], folds["A"]["tn"], folds["A"]["fn"]) == (0, 0, 2, 2)
+    assert r["sensitivity"] == 0.5 and r["specificity"] == 0.5
+    assert r["threshold_range"] == [5.0, 15.0]
+
+
+def test_loso_fold_without_both_classes_is_unscored_not_counted():
+    items = [it("A", "a", "yes", 9), it("A", "a2", "no", 1), it("B", "b", "no", 3)]
+    r = loso(items, ">")
+    folds = {f["source"]: f for f in r["folds"]}
+    assert folds["A"]["threshold"] is None  # B alone has no "yes"
+    assert r["unscored"] == 2
+    assert folds["B"]["fn"] == 0 and folds["B"]["tn"] == 1
+
+
+def test_margins_name_the_nearest_item_each_side():
+    items = [it("A", "a", "no", 18.3), it("A", "b", "no", 20.15), it("A", "c", "yes", 35), it("A", "d", "yes", 5)]
+    m = margins(items, 20.0, ">")
+    assert m["below"]["clip"] == "a" and m["below"]["distance"] == pytest.approx(1.7)
+    assert m["above"]["clip"] == "b" and m["above"]["distance"] == pytest.approx(0.15)
+    assert margins([it("A", "a", "no", 1)], 20.0)["above"] is None
+
+
+def test_implausible_lists_values_outside_the_range():
+    rows = [dict(clip="x", unit="rep 1", t=1.0, metrics={"liftoff_trunk_deg": 150.6, "liftoff_hip_deg": 70.0, "other": 1e9}),
+            dict(clip="y", unit="rep 1", t=2.0, metrics={"liftoff_trunk_deg": None})]
+    out = implausible(rows, {"liftoff_trunk_deg": (-10, 100, "why"), "liftoff_hip_deg": (35, 180, "why")})
+    assert [(o["clip"], o["metric"], o["value"]) for o in out] == [("x", "liftoff_trunk_deg", 150.6)]
+
+
+def test_deadlift_labels_and_matching_by_time():
+    rows = [dict(clip="c", rep="1", t_setup_s="1.0", t_lockout_s="2.0", view="side", lumbar_rounding="yes"),
+            dict(clip="c", rep="2", t_setup_s="6.0", t_lockout_s="7.3", view="side", lumbar_rounding="No"),
+            dict(clip="d", rep="all", t_setup_s="", t_lockout_s="", view="side", lumbar_rounding="no"),
+            dict(clip="e", rep="1", t_setup_s="NA", t_lockout_s="NA", view="side", lumbar_rounding="yes"),
+            dict(clip="f", rep="1", t_setup_s="NA", t_lockout_s="0.7", view="side", lumbar_rounding="unclear")]
+    labs = deadlift_labels(rows, ["lumbar_rounding"])
+    assert labs["c"][1].faults["lumbar_rounding"] == "no" and labs["c"][0].t_setup == 1.0
+    # detected reps: a spurious one at 3.5-4.5 s, then the two real ones (listed out of label order)
+    c = match_reps(labs["c"], [(3.5, 4.5), (5.9, 7.2), (0.9, 2.1)])
+    assert [lab.matched for lab in c] == [[3], [2]]
+    assert match_reps(labs["d"], [(1, 2), (3, 4)])[0].matched == [1, 2]        # 'all' = every rep
+    assert match_reps(labs["e"], [(1, 2), (3, 4)])[0].matched == [1, 2]        # the clip's only row, no times
+    assert match_reps(labs["f"], [(0.1, 0.8)])[0].matched == [1]               # lockout only
+    assert match_reps(labs["c"], [(20.0, 21.0)])[0].matched == []              # nothing near: unmatched
+
+
+def test_running_label_parsing():
+    assert hand_cadence("~170 real-time: strikes at frames 3,14") == 170
+    assert hand_cadence("~167-172 real-time: strikes") == pytest.approx(169.5)
+    assert hand_cadence("~265 in the real-time part: strikes at 10.70") == 265
+    assert hand_cadence("n/a (slow motion). Video time: ~78/min") is None
+    assert lean_label("MIXED by segment: upright 0-5.3 s; exaggerated forward lean") == "yes"
+    assert lean_label("upright") == "no" and lean_label("slight forward (not exaggerated)") == "no"
+    assert lean_label("forward (sprint)") == "unclear"
+
+
+def test_label_rep_defaults():
+    lab = LabelRep("c", "1", None, None, "side", {})
+    assert lab.matched == []
