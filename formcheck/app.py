@@ -33,7 +33,7 @@ GUIDE = """**Filming for a good reading**
 - Side-on: the camera at right angles to you (within ~20 deg), at hip height, 3-5 m away.
 - Whole body and the bar in frame for the whole set; one person in the picture.
 - 60 fps or more if your phone allows; good light; fitted clothing shows the back's outline.
-- Start filming before the first pull and stop after the last lockout: the standing frames calibrate *your own* neutral back."""
+- Start filming before the first pull and stop after the last lockout. A plate in front of your hips is fine: the back is read from set-up to knee height."""
 
 
 def file_hash(path: str) -> str:

@@ -273,7 +273,8 @@ def cached_track(path: str, folder: str):
 def _scored():
     from .scoring import Scored
     dl = [
-        Scored("lumbar_rounding", "lumbar_rounding", "back_rounding_deg", ">", "lumbar_rounding"),
+        Scored("lumbar_rounding", "lumbar_rounding", "back_rounding_deg", ">", "lumbar_rounding",
+               "threshold = normal range of flat backs (mean + 1.96 SD of the 'no' clips)", method="reference"),
         Scored("hips_shoot_up", "hips_shoot_up", "hip_shoulder_rise_ratio", ">", "hips_shoot_up",
                "fires on the ratio OR the trunk change; LOSO shown for each scalar alone"),
         Scored("hips_shoot_up", "hips_shoot_up", "early_trunk_change_deg", ">", "hips_shoot_up_trunk"),
@@ -339,7 +340,7 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
                           withheld=sorted(a.withheld) if a else [],
                           unmatched=[lab.rep for lab in labels if not lab.matched]))
         for r in reps:
-            rows.append(dict(clip=clip, unit=f"rep {r.index}", t=r.start_s, metrics=r.metrics))
+            rows.append(dict(clip=clip, unit=f"rep {r.index}", t=r.start_s, metrics=r.metrics, not_measured=r.not_measured))
         for lab in labels:
             for sc in dl_scored:
                 label = lab.faults.get(sc.label, "unclear")
@@ -383,7 +384,7 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
             items.append(Item(sc.label, src, clip, "clip", labels[sc.label], summ.get(sc.metric), fired[sc.code],
                               metric=sc.metric))
         for r in steps:
-            rows.append(dict(clip=clip, unit=f"step {r.index}", t=r.start_s, metrics=r.metrics))
+            rows.append(dict(clip=clip, unit=f"step {r.index}", t=r.start_s, metrics=r.metrics, not_measured=r.not_measured))
         clips.append(dict(clip=clip, source=src, exercise="running", error=err, steps=len(steps),
                           overstride_share=round(over_share, 2),
                           view=None if a is None else dict(ok=a.view.ok, ratio=a.view.width_ratio, facing=a.view.facing),
@@ -394,7 +395,7 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
 
 def score_real(data: dict) -> dict:
     """Counts, margins and leave-one-source-out per fault from collect_real's output."""
-    from .scoring import confusion, loso, margins, per_clip, implausible
+    from .scoring import confusion, implausible, loso, margins, per_clip, reference_threshold
     from .thresholds import DEADLIFT, PLAUSIBLE, RUNNING
     table = {**DEADLIFT, **RUNNING}
     dl_scored, run_scored = _scored()
@@ -412,7 +413,10 @@ def score_real(data: dict) -> dict:
         thr = table[sc.rule].threshold
         rep_level = all(i.unit != "clip" for i in its)
         scalar = dict(metric=sc.metric, direction=sc.direction, threshold=thr,
-                      margins=margins(its, thr, sc.direction), loso=loso(its, sc.direction), note=sc.note)
+                      margins=margins(its, thr, sc.direction), loso=loso(its, sc.direction), note=sc.note,
+                      # the normal-range rule: uses only the 'no' clips of the training sources
+                      loso_reference=loso(its, sc.direction,
+                                          chooser=reference_threshold))
         if rep_level:
             clip_items = per_clip(its, sc.direction)
             scalar["loso_clip"] = loso(clip_items, sc.direction)
@@ -420,10 +424,12 @@ def score_real(data: dict) -> dict:
             faults[key]["scalars"].append(scalar)
             continue
         c = confusion(its)
+        lkey = "loso_reference" if sc.method == "reference" else "loso"
         entry = dict(label=sc.label, rule=sc.rule, threshold=thr, **{k: c[k] for k in ("tp", "fp", "tn", "fn")},
                      sensitivity=c["sensitivity"], specificity=c["specificity"],
                      not_measured_yes=c["not_measured_yes"], not_measured_no=c["not_measured_no"],
-                     loso_sensitivity=scalar["loso"]["sensitivity"], loso_specificity=scalar["loso"]["specificity"],
+                     loso_method=sc.method,
+                     loso_sensitivity=scalar[lkey]["sensitivity"], loso_specificity=scalar[lkey]["specificity"],
                      unclear=unclear, scalars=[scalar],
                      missed=[f"{i.clip} {i.unit}" + (f" (not measured: {i.why_missing})" if i.value is None else f" ({i.value:.2f})")
                              for i in its if i.label == "yes" and not i.fired],
@@ -433,7 +439,9 @@ def score_real(data: dict) -> dict:
             cc = confusion(per_clip(its, sc.direction))
             entry["clip_counts"] = {k: cc[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")}
         faults[key] = entry
-    return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), clips=data["clips"])
+    gated = [dict(clip=r["clip"], unit=r["unit"], t=r["t"], metric=k, why=v)
+             for r in data["rows"] for k, v in (r.get("not_measured") or {}).items()]
+    return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"])
 
 
 def _fmt(x, nd=2):
@@ -445,6 +453,8 @@ def print_real(res: dict) -> None:
     print("\nPer fault at the shipped thresholds (per rep for deadlift, per clip for running); "
           "'unclear'/'n/a' labels excluded.\nLOSO: leave-one-source-out, the threshold chosen on the other sources "
           "and scored on the one left out (pooled over sources).")
+    print("The LOSO columns use the method the shipped threshold follows: the normal range of flat backs for "
+          "lumbar_rounding, the best split (Youden) for the rest.")
     print(f"{'fault':22s} {'thr':>6s} {'TP':>3s} {'FP':>3s} {'TN':>3s} {'FN':>3s} {'sens':>5s} {'spec':>5s} "
           f"{'clip TP/FP/TN/FN':>16s} {'LOSO sens':>9s} {'LOSO spec':>9s} {'unmeasured y/n':>14s}")
     for code, f in F.items():
@@ -481,6 +491,11 @@ def print_real(res: dict) -> None:
                 lc = sc["loso_clip"]
                 print(f"    LOSO per clip: sens {_fmt(lc['sensitivity'])} spec {_fmt(lc['specificity'])} "
                       f"(TP {lc['tp']} FP {lc['fp']} TN {lc['tn']} FN {lc['fn']}; {lc['unscored']} unscored)")
+            lr = sc["loso_reference"]
+            print(f"    normal-range rule (mean + 1.96 SD of the training sources' 'no' clips), LOSO: "
+                  f"sens {_fmt(lr['sensitivity'])} spec {_fmt(lr['specificity'])} (TP {lr['tp']} FP {lr['fp']} TN {lr['tn']} FN {lr['fn']}); "
+                  f"on all sources {_fmt(lr['all_sources_threshold'])}, per fold {_fmt(lr['threshold_range'] and lr['threshold_range'][0])}"
+                  f"..{_fmt(lr['threshold_range'] and lr['threshold_range'][1])}")
         if f.get("missed"):
             print(f"  missed: {short(f['missed'])}")
         if f.get("false_alarms"):
@@ -492,6 +507,9 @@ def print_real(res: dict) -> None:
         print(f"  {x['clip']} {x['unit']} t={_fmt(x['t'])} s: {x['metric']} = {x['value']} (range {x['range'][0]}..{x['range'][1]})")
     if not res["implausible"]:
         print("  none")
+    print(f"\nWithheld by the plausibility gate (reported as 'not measured' with the reason): {len(res['gated'])}")
+    for g in res["gated"]:
+        print(f"  {g['clip']} {g['unit']} t={_fmt(g['t'])} s: {g['metric']}: {g['why'].split(' (')[0]}")
     print("\nClips: reps or steps found, view decision, cadence vs hand count")
     for c in res["clips"]:
         v = c["view"]

@@ -4,13 +4,12 @@ from __future__ import annotations
 import numpy as np
 from .contour import bend_series
 from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
-from .thresholds import DEADLIFT, make_fault as _fault
+from .thresholds import BACK_SHAPE_SD, DEADLIFT, gate_plausible, make_fault as _fault
 from .types import Analysis, Fault, PoseTrack, Rep
 
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
 MIN_HINGE_RANGE = 25.0   # degrees of trunk travel needed to call anything a rep
 EARLY_TRAVEL = 0.30      # "early pull" ends when the bar has covered this share of its rise
-NEUTRAL_TRUNK = 12.0     # frames with the trunk this close to vertical (and hips open) count as standing
 SQUAT_TRUNK_MAX = 55.0   # a squat start also has the trunk more upright than this (deg from vertical)
 SQUAT_UPRIGHT_TRUNK, SQUAT_UPRIGHT_THIGH = 35.0, 25.0  # or a very upright trunk with a deep knee bend
 
@@ -28,8 +27,13 @@ METRIC_INFO = {
                                  how="How far the hip->shoulder line tips back past the knee->hip line around lockout (0 = stacked; independent of camera tilt)."),
     "bar_start_fl": dict(label="Bar ahead of mid-foot at lift-off", unit="foot lengths", how="Hands (bar proxy) ahead of the heel-toe midpoint at lift-off, in foot lengths. Hands sit slightly ahead of the bar, so ~0.2-0.3 is normal."),
     "lockout_hip_deg": dict(label="Hip angle at lockout", unit="deg", how="Largest shoulder-hip-knee angle around lockout."),
-    "back_rounding_deg": dict(label="Lumbar rounding proxy", unit="deg vs own standing",
-                              how="Bend of the back outline in the person silhouette (segmentation mask) between hip and shoulder landmarks, at its most rounded from set-up to knee height, minus the same bend when you stand at lockout. A proxy: MediaPipe has no spine landmarks."),
+    "back_rounding_deg": dict(label="Back rounding (outline bend)", unit="deg (flat back ~0)",
+                              how="Bend of the back outline in the person silhouette (segmentation mask) between the hip and shoulder landmarks, "
+                                  "from set-up to knee height (75th percentile of the frames): the angle between the lower and the upper half of the outline, "
+                                  "+ = rounded. An estimate: MediaPipe has no spine landmarks, and flat backs read 1 +/- 7 deg on real clips, so one rep's "
+                                  "number carries about +/- 7 deg (back_rounding_sd_deg)."),
+    "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
+                                 how="Between-body spread of flat backs' outline bend combined with this rep's frame-to-frame spread."),
     "bar_drift_fl": dict(label="Bar path forward drift", unit="foot lengths", how="Furthest the hands (bar proxy) move forward of their lift-off position between lift-off and lockout, in foot lengths (0 = vertical bar path)."),
     "concentric_s": dict(label="Pull duration", unit="s", how="Lift-off to lockout, from the video's own timestamps."),
     "rep_duration_s": dict(label="Rep duration", unit="s", how="Lift-off to the bar back at the floor (or the end of the lockout)."),
@@ -143,14 +147,10 @@ def analyze(track: PoseTrack) -> Analysis:
         hinge = np.degrees(np.arcsin(np.clip(1 + drop, -1, 1)))  # 0 standing .. 90 shoulders at hip height
     pulls = segment_reps(hinge, t)
 
-    # Neutral back: the lifter's own standing outline (lockout frames of this clip).
-    bend = s["back_bend_deg"]
-    standing = np.isfinite(bend) & (np.abs(s["trunk_deg"]) < NEUTRAL_TRUNK) & (s["hip_deg"] > 155)
-    neutral = float(np.median(bend[standing])) if standing.sum() >= 5 else float("nan")
-    if "back_rounding_deg" not in withheld and not np.isfinite(neutral):
-        withheld["back_rounding_deg"] = ("No standing frames with a clear back outline to calibrate your own neutral, "
-                                         "so the rounding proxy is not reported (film from before the first pull to after lockout).")
-    s["back_rounding_deg"] = bend - neutral if np.isfinite(neutral) else np.full(len(t), np.nan)
+    # The back outline's bend as it is: a flat back reads ~0 whatever the body. The lifter's own
+    # lockout is not used as a zero any more: a lean-back or an arch at the top, or a plate over
+    # the hips there, made flat set-ups read rounded (see the README's accuracy section).
+    s["back_rounding_deg"] = s["back_bend_deg"]
 
     reps: list[Rep] = []
     dropped = 0
@@ -168,7 +168,6 @@ def analyze(track: PoseTrack) -> Analysis:
         warnings.append("No complete pull (floor to lockout) was found in this clip.")
     summary = {
         "rep_count": len(reps),
-        "neutral_back_bend_deg": None if not np.isfinite(neutral) else round(neutral, 1),
         "side": c.side, "facing": view.facing,
         "pose_coverage": round(c.coverage, 3),
     }
@@ -249,13 +248,19 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     m["lockout_hyperext_deg"] = float(np.percentile(hx, 80)) if len(hx) >= 3 else float("nan")
     m["lockout_hip_deg"] = float(np.nanmax(s["hip_deg"][lock_win])) if np.isfinite(s["hip_deg"][lock_win]).any() else float("nan")
     rr = s["back_rounding_deg"][setup:knee_pass + 1]
+    rr = rr[np.isfinite(rr)]
     # 75th percentile, not the max: one bad mask frame must not make a rep "rounded".
-    m["back_rounding_deg"] = float(np.nanpercentile(rr, 75)) if np.isfinite(rr).sum() >= 2 else float("nan")
+    m["back_rounding_deg"] = float(np.percentile(rr, 75)) if len(rr) >= 2 else float("nan")
+    spread = float(np.subtract(*np.percentile(rr, [75, 25]))) / 1.35 if len(rr) >= 2 else float("nan")
+    m["back_rounding_sd_deg"] = float(np.hypot(BACK_SHAPE_SD, spread))
     m["bar_start_fl"] = val("bar_ahead_fl", liftoff)
     drift = s["bar_x_fl"][liftoff:lock + 1] - val("bar_x_fl", liftoff)
     m["bar_drift_fl"] = float(np.nanmax(drift)) if np.isfinite(drift).any() else float("nan")
     m["concentric_s"] = float(t[lock] - t[liftoff])
     m["rep_duration_s"] = float(t[end] - t[liftoff])
+    not_measured = gate_plausible(m, skip=withheld)
+    if m.get("back_rounding_deg") is None or "back_rounding_deg" in withheld:
+        m["back_rounding_sd_deg"] = None
     for k in list(m):
         if k in withheld:
             m[k] = None
@@ -267,9 +272,10 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     faults: list[Fault] = []
     T = t
     R = DEADLIFT
-    v = m["back_rounding_deg"]
+    v, sd = m["back_rounding_deg"], m["back_rounding_sd_deg"]
     if v is not None and v > R["lumbar_rounding"].threshold:
-        faults.append(_fault(R["lumbar_rounding"], v, f"Back outline {v:.0f} deg rounder than your standing shape between set-up and knee height (proxy from the silhouette).", T[setup], T[knee_pass]))
+        faults.append(_fault(R["lumbar_rounding"], v, f"Back outline bent {v:.0f} +/- {sd:.0f} deg between set-up and knee height, "
+                             f"where flat backs read about 0 (estimate from the silhouette).", T[setup], T[knee_pass]))
     v = m["hip_shoulder_rise_ratio"]
     if v is not None and v > R["hips_shoot_up"].threshold:
         faults.append(_fault(R["hips_shoot_up"], v, f"Hips rose {v:.1f}x as far as the shoulders in the first part of the pull.", T[setup], T[early]))
@@ -289,7 +295,7 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
         faults.append(_fault(R["bar_drift"], v, f"The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor during the pull.", T[liftoff], T[lock]))
     return Rep(index=index, start_s=round(float(t[liftoff]), 3), end_s=round(float(t[end]), 3), frames=(liftoff, end),
                key_frames=dict(setup=setup, liftoff=liftoff, knee_pass=knee_pass, lockout=lock, end=end),
-               metrics=m, faults=faults)
+               metrics=m, faults=faults, not_measured=not_measured)
 
 
 def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:

@@ -12,7 +12,7 @@ from scipy.signal import find_peaks
 
 from .contour import bend_series
 from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at
-from .thresholds import RUNNING as R, make_fault
+from .thresholds import RUNNING as R, gate_plausible, make_fault
 from .types import (L_ELBOW, L_HIP, L_SHOULDER, L_WRIST, R_ELBOW, R_HIP, R_SHOULDER, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep)
 
@@ -208,6 +208,7 @@ def analyze(track: PoseTrack) -> Analysis:
         m["bounce_ll"] = float((np.nanmax(hy) - np.nanmin(hy)) / ll) if np.isfinite(hy).sum() > 2 else float("nan")
         ar = s["arch_deg"][a:b + 1]
         m["arch_deg"] = float(np.nanmedian(ar)) if np.isfinite(ar).sum() >= 2 else float("nan")
+        not_measured = gate_plausible(m, skip=withheld)
         for key in list(m):
             v = m[key]
             m[key] = None if key in withheld or v is None or not np.isfinite(v) else round(float(v), 3)
@@ -221,7 +222,8 @@ def analyze(track: PoseTrack) -> Analysis:
         if bo is not None and bo > R["excess_bounce"].threshold:
             faults.append(make_fault(R["excess_bounce"], bo, f"The hips moved up and down {bo:.2f} leg lengths in this step.", t[a], t[b]))
         reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
-                        key_frames=dict(foot_strike=int(a), toe_off=int(to_i), next_strike=int(b)), metrics=m, faults=faults))
+                        key_frames=dict(foot_strike=int(a), toe_off=int(to_i), next_strike=int(b)), metrics=m, faults=faults,
+                        not_measured=not_measured))
     clip_faults = _clip_faults(reps, t, withheld, calibrated)
     summary.update(_medians(reps))
     summary["step_count"] = len(reps)
@@ -333,7 +335,7 @@ def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: l
             m["pelvic_drop_deg"] = round(float(drop), 2)
             drops.append(drop)
         reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
-                        key_frames=dict(foot_strike=int(a), next_strike=int(b)), metrics=m))
+                        key_frames=dict(foot_strike=int(a), next_strike=int(b)), metrics=m, not_measured=gate_plausible(m, skip=withheld)))
     faults: list[Fault] = []
     if rear and len(drops) >= MIN_STEPS_PELVIS:
         d = float(np.median(drops))

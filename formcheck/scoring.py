@@ -31,6 +31,8 @@ class Scored:
     direction: str = ">"            # ">": flagged above the threshold; "<": below
     rule: str | None = None         # key in the thresholds table (the shipped number)
     note: str = ""
+    method: str = "youden"          # how the shipped number is chosen: "youden" (best split) or
+                                    # "reference" (edge of the 'no' clips' normal range)
 
 
 @dataclass
@@ -119,11 +121,29 @@ def choose_threshold(items: Sequence[Item], direction: str = ">") -> float | Non
     return float(best)
 
 
-def loso(items: Sequence[Item], direction: str = ">") -> dict[str, Any]:
+def reference_threshold(items: Sequence[Item], direction: str = ">", z: float = 1.96) -> float | None:
+    """The edge of the normal range: mean + z SD (direction '>') of the 'no' items, one value per
+    clip (its median), so a 10-rep clip counts as one body, not ten. Uses no 'yes' item at all:
+    a flag then means 'outside what flat-back lifters show', at a known false-alarm rate."""
+    byclip: dict[str, list[float]] = {}
+    for i in items:
+        if i.label == NO and _is_num(i.value):
+            byclip.setdefault(i.clip, []).append(float(i.value))
+    if len(byclip) < 3:
+        return None
+    meds = sorted(sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
+                  for v in byclip.values())
+    mean = sum(meds) / len(meds)
+    sd = (sum((m - mean) ** 2 for m in meds) / (len(meds) - 1)) ** 0.5
+    return mean + z * sd if direction == ">" else mean - z * sd
+
+
+def loso(items: Sequence[Item], direction: str = ">", chooser=None) -> dict[str, Any]:
     """Leave-one-source-out: per held-out source, the threshold chosen on the rest and the counts
     it gives on the held-out items; pooled sensitivity and specificity over all folds. A fold
     whose training items hold no yes or no 'no' cannot choose a threshold: its items are listed as
-    unscored, not counted."""
+    unscored, not counted. chooser(items, direction) picks the threshold (default: choose_threshold)."""
+    chooser = chooser or choose_threshold
     sources = sorted({i.source for i in items if i.label in (YES, NO)})
     folds = []
     pooled = dict(tp=0, fp=0, tn=0, fn=0)
@@ -131,7 +151,7 @@ def loso(items: Sequence[Item], direction: str = ">") -> dict[str, Any]:
     for s in sources:
         train = [i for i in items if i.source != s]
         test = [i for i in items if i.source == s and i.label in (YES, NO)]
-        thr = choose_threshold(train, direction)
+        thr = chooser(train, direction)
         if thr is None:
             folds.append(dict(source=s, threshold=None, n=len(test)))
             unscored += len(test)
@@ -146,7 +166,7 @@ def loso(items: Sequence[Item], direction: str = ">") -> dict[str, Any]:
                 sensitivity=_ratio(pooled["tp"], pooled["tp"] + pooled["fn"]),
                 specificity=_ratio(pooled["tn"], pooled["tn"] + pooled["fp"]),
                 threshold_range=[min(thrs), max(thrs)] if thrs else None,
-                all_sources_threshold=choose_threshold(items, direction))
+                all_sources_threshold=chooser(items, direction))
 
 
 def margins(items: Sequence[Item], thr: float, direction: str = ">") -> dict[str, Any]:

@@ -133,6 +133,7 @@ class Rep:
     key_frames: dict[str, int]      # e.g. liftoff, knee_pass, lockout
     metrics: dict[str, float | None]
     faults: list[Fault] = field(default_factory=list)
+    not_measured: dict[str, str] = field(default_factory=dict)  # metric -> why it is None on this rep
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

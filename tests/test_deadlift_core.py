@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from formcheck import deadlift
+from formcheck.thresholds import BACK_SHAPE_SD
 from tests.synth import deadlift_track
 
 warnings.filterwarnings("ignore", category=RuntimeWarning)
@@ -113,3 +114,51 @@ def test_subject_switch_is_reported_but_a_glitch_is_not():
     assert len(sw) == 1 and abs(sw[0] - tr.t[200]) < 0.2
     a = deadlift.analyze(tr)
     assert any("jumped" in w for w in a.warnings)
+
+
+def test_rounding_is_read_at_set_up_not_against_the_lockout():
+    """A lean-back at the top, or a plate hiding the back when standing, must not change the
+    set-up number: the outline is read as it is (a flat back ~0), never against the lockout."""
+    base = deadlift.analyze(deadlift_track(reps=2, rounding=0.0)).reps
+    leaning = deadlift.analyze(deadlift_track(reps=2, rounding=0.0, lean_back=20)).reps
+    for a, b in zip(base, leaning):
+        assert b.metrics["back_rounding_deg"] == pytest.approx(a.metrics["back_rounding_deg"], abs=1.0)
+        assert "lumbar_rounding" not in {f.code for f in b.faults}
+
+
+def test_rounding_is_measured_without_any_clean_standing_frame():
+    """The plate covers the hips at lockout in a side view: no standing outline at all. The set-up
+    is still measured, with its uncertainty, and a rounded back still fires."""
+    tr = deadlift_track(reps=2, rounding=0.1)
+    a0 = deadlift.analyze(tr)
+    upright = np.abs(a0.series["trunk_deg"]) < 15
+    tr.profile[upright] = np.nan
+    a = deadlift.analyze(tr)
+    assert "back_rounding_deg" not in a.withheld
+    for r in a.reps:
+        assert r.metrics["back_rounding_deg"] is not None and r.metrics["back_rounding_sd_deg"] >= 6.0
+    assert "lumbar_rounding" in codes(a)
+
+
+def test_every_rounding_number_carries_its_uncertainty():
+    for r in deadlift.analyze(deadlift_track(reps=3, noise=1.0)).reps:
+        assert r.metrics["back_rounding_sd_deg"] is not None
+        assert r.metrics["back_rounding_sd_deg"] >= BACK_SHAPE_SD - 1e-6
+
+
+def test_impossible_values_are_not_measured_and_fire_nothing():
+    """A lean-back of 60 deg behind the thigh is a lost knee landmark, not a lifter: the value is
+    withheld on that rep with the reason, and the lean-back rule does not fire on it."""
+    a = deadlift.analyze(deadlift_track(reps=1, lean_back=60))
+    r = a.reps[0]
+    assert r.metrics["lockout_hyperext_deg"] is None
+    assert "outside" in r.not_measured["lockout_hyperext_deg"]
+    assert "lockout_lean_back" not in codes(a)
+
+
+def test_gate_plausible_in_place():
+    from formcheck.thresholds import gate_plausible
+    m = {"liftoff_trunk_deg": 150.6, "liftoff_hip_deg": 70.0, "hip_shoulder_rise_ratio": 10.0, "bar_drift_fl": None}
+    why = gate_plausible(m)
+    assert m == {"liftoff_trunk_deg": None, "liftoff_hip_deg": 70.0, "hip_shoulder_rise_ratio": None, "bar_drift_fl": None}
+    assert set(why) == {"liftoff_trunk_deg", "hip_shoulder_rise_ratio"}

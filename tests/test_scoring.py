@@ -120,3 +120,15 @@ def test_running_label_parsing():
 def test_label_rep_defaults():
     lab = LabelRep("c", "1", None, None, "side", {})
     assert lab.matched == []
+
+
+def test_reference_threshold_is_the_edge_of_the_normal_range_per_clip():
+    from formcheck.scoring import reference_threshold
+    # clip medians 0, 2, 4 (the 10-rep clip counts once): mean 2, SD 2 -> 2 + 1.96 * 2
+    items = [it("A", "a", "no", v) for v in (-1, 0, 0, 0, 1, 0, 0, 0, 0, 0)] + [it("B", "b", "no", 2)] + \
+            [it("C", "c", "no", 4), it("C", "d", "yes", 100)]
+    assert reference_threshold(items, ">") == pytest.approx(2 + 1.96 * 2)
+    assert reference_threshold(items, "<") == pytest.approx(2 - 1.96 * 2)
+    assert reference_threshold(items[:2], ">") is None  # one clip is no range
+    r = loso(items + [it("D", "e", "no", 1)], ">", chooser=reference_threshold)
+    assert {f["source"] for f in r["folds"] if f["threshold"] is not None} == {"A", "B", "C", "D"}
