@@ -115,8 +115,19 @@ def show_results(job: dict) -> None:
             for k, why in a.withheld.items():
                 st.markdown(f"- **{a.metric_info.get(k, {}).get('label', k)}**: {why}")
 
+    gated = [(r.index, k, why) for r in a.reps for k, why in r.not_measured.items()]
+    if gated:
+        with st.expander(f"{len(gated)} value(s) not measured on single {unit}s (impossible readings), and why"):
+            for i, k, why in gated:
+                st.markdown(f"- {unit} {i}, **{a.metric_info.get(k, {}).get('label', k)}**: {why}")
+
     st.subheader("What we found")
-    if not report["faults"]:
+    back = "back_rounding_deg" if a.exercise == "deadlift" else "arch_deg"
+    unmeasured = back in a.withheld or any(r.metrics.get(back) is None for r in a.reps)
+    if not report["faults"] and unmeasured:
+        st.warning(f"No fault crossed its threshold in {len(a.reps)} {unit}s, but the back shape was not measured on "
+                   f"{'any' if back in a.withheld else 'every'} {unit}: this is not an all-clear for the back.")
+    elif not report["faults"]:
         st.success(f"No fault crossed its threshold in {len(a.reps)} {unit}s.")
     for f in report["faults"]:
         if f.get("scope") == "set":

@@ -33,6 +33,8 @@ def _summary(res) -> str:
     for r in a.reps:
         codes = ", ".join(f"{f.code} ({f.severity})" for f in r.faults) or "no faults"
         lines.append(f"  {'rep' if a.exercise == 'deadlift' else 'step'} {r.index} [{r.start_s:.2f}-{r.end_s:.2f} s]: {codes}")
+        for k, why in r.not_measured.items():
+            lines.append(f"    {k} {why}")
     for f in a.faults:
         lines.append(f"  set: {f.code} ({f.severity}): {f.message}")
     for k, why in a.withheld.items():

@@ -81,6 +81,7 @@ def reps_table(a: Analysis) -> pd.DataFrame:
         row = {"rep": r.index, "start_s": r.start_s, "end_s": r.end_s}
         row.update(r.metrics)
         row["faults"] = ", ".join(f.code for f in r.faults)
+        row["not_measured"] = "; ".join(f"{k}: {why}" for k, why in r.not_measured.items())
         rows.append(row)
     return pd.DataFrame(rows)
 
