@@ -1,7 +1,7 @@
 """Benchmarks that print figures (no timed tests).
 
     python -m formcheck.bench speed CLIP [CLIP ...] [--heights 1080,720] [--seconds 30]
-    python -m formcheck.bench accuracy [--dir DIR] [--quick]
+    python -m formcheck.bench accuracy [--dir DIR] [--quick] [--grid gym]
     python -m formcheck.bench memory CLIP [CLIP ...]
     python -m formcheck.bench real [--json PATH]      (every labelled clip in ../shared, scored)
     python -m formcheck.bench loop CLIP SECONDS OUT      (a long test clip: the source re-muxed end to end)
@@ -233,6 +233,102 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
         with open(json_out, "w") as fh:
             json.dump(summary, fh, indent=2, default=float)
     return summary
+
+
+# The gym grid: what real clips have and the plain grid lacks. A barbell with 45 cm plates in the
+# hands (it covers the hips at lockout, as in every side view), a rack, bench and dumbbells behind,
+# loose or tight shirts, dimmer light, camera yaw up to 15 deg, heavier compression. Lumbar-only
+# flexion per rep (true lower-back flexion), a thoracic-only set, an arched-lockout set, and runs
+# with and without lumbar extension. (body, yaw, loose shirt m, light, gym layout seed)
+GYM_SETS = [("base", 0, 0.0, 1.0, 1), ("base", 15, 0.03, 0.6, 2), ("heavy", 0, 0.03, 1.0, 3),
+            ("heavy", 15, 0.0, 0.6, 4), ("slim", 0, 0.03, 0.8, 5), ("slim", 10, 0.0, 1.0, 6)]
+GYM_WALLS = ["0.88,0.87,0.84", "0.35,0.36,0.40", "0.55,0.45,0.35", "0.20,0.22,0.25", "0.75,0.78,0.80", "0.45,0.50,0.42", "0.6,0.6,0.6"]
+GYM_SHIRTS = ["0.15,0.35,0.75", "0.08,0.08,0.09", "0.55,0.55,0.57", "0.70,0.15,0.12", "0.10,0.10,0.12", "0.85,0.85,0.82", "0.2,0.5,0.3"]
+GYM_LUMBAR = (0, 10, 20, 30, 40)
+GYM_CRF = 28
+GYM_RUNS = [(0.0, 0.0), (15.0, 0.03)]  # (lumbar extension deg, loose shirt m)
+
+
+def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
+    """Back-shape accuracy on the gym grid, printed: rounding detection and false alarms at the
+    shipped line, rank correlation within each lifter, response to lumbar vs thoracic flexion, an
+    arched lockout, and the running arch proxy against imposed lumbar extension."""
+    import json
+
+    import numpy as np
+    from scipy.stats import spearmanr
+    from .extract import extract_pose
+    from .pipeline import analyze_track
+    from .thresholds import DEADLIFT, RUNNING
+    os.makedirs(folder, exist_ok=True)
+    thr = DEADLIFT["lumbar_rounding"].threshold
+    common = ["--gym", "--crf", str(GYM_CRF)]
+
+    def clip(name, kind, args):
+        path = os.path.join(folder, name)
+        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 0
+        look = ["--background", GYM_WALLS[seed % len(GYM_WALLS)], "--shirt", GYM_SHIRTS[seed % len(GYM_SHIRTS)]]
+        if not os.path.exists(path[:-4] + ".gt.json"):
+            _render(kind, path, args + common + look)
+        return path, json.load(open(path[:-4] + ".gt.json"))
+
+    def rounding(path):
+        a = analyze_track(extract_pose(path), "deadlift")
+        return [r.metrics.get("back_rounding_deg") for r in a.reps], a
+    rows, pairs = [], []
+    for body, yaw, loose, light, seed in GYM_SETS:
+        path, gt = clip(f"gym_dl_{body}_yaw{yaw}_loose{loose:g}.mp4", "deadlift",
+                        ["--body", body, "--yaw", str(yaw), "--loose", str(loose), "--light", str(light), "--seed", str(seed),
+                         "--flexion", ",".join("0" for _ in GYM_LUMBAR), "--lumbar", ",".join(map(str, GYM_LUMBAR))])
+        vals, a = rounding(path)
+        ok = len(vals) == len(GYM_LUMBAR)
+        rho = float(spearmanr(GYM_LUMBAR, vals)[0]) if ok and all(v is not None for v in vals) else None
+        rows.append(dict(set=f"{body} yaw {yaw} {'loose' if loose else 'tight'} light {light}", reps=len(vals),
+                         rounding=[None if v is None else round(v, 1) for v in vals], spearman=None if rho is None else round(rho, 2)))
+        if ok:
+            pairs += [(f, v) for f, v in zip(GYM_LUMBAR, vals)]
+    det = [v is not None and v > thr for f, v in pairs if f >= 20]
+    fa = [v is not None and v > thr for f, v in pairs if f <= 10]
+    measured = [v for _, v in pairs if v is not None]
+    slope = float(np.polyfit([f for f, v in pairs if v is not None], measured, 1)[0]) if len(measured) > 2 else None
+    # thoracic-only flexion, and a flat back with an arched lockout
+    tpath, _ = clip("gym_dl_base_thoracic.mp4", "deadlift", ["--body", "base", "--seed", "7", "--flexion", "0,0,0,0,0",
+                                                             "--thoracic", ",".join(map(str, GYM_LUMBAR))])
+    tvals, _ = rounding(tpath)
+    apath, _ = clip("gym_dl_base_archtop.mp4", "deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0", "--arch-top", "15"])
+    avals, _ = rounding(apath)
+    fpath, _ = clip("gym_dl_base_flat3.mp4", "deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0"])
+    fvals, _ = rounding(fpath)
+    runs = []
+    for ext, loose in GYM_RUNS:
+        path, gt = clip(f"gym_run_ext{ext:g}_loose{loose:g}.mp4", "running",
+                        ["--seconds", "5", "--cadence", "170", "--lumbar-ext", str(ext), "--loose", str(loose), "--seed", "3"])
+        a = analyze_track(extract_pose(path), "running")
+        runs.append(dict(lumbar_ext=ext, loose=loose, arch=a.summary.get("median_arch_deg"), calibrated=a.summary.get("arch_calibrated"),
+                         flagged=any(f.code == "overarching_lower_back" for f in a.faults)))
+    res = dict(threshold=thr, sets=rows,
+               detected_ge20=None if not det else round(float(np.mean(det)), 2),
+               false_alarms_le10=None if not fa else round(float(np.mean(fa)), 2),
+               proxy_per_deg_lumbar=None if slope is None else round(slope, 3),
+               thoracic_only=[None if v is None else round(v, 1) for v in tvals],
+               flat_arched_lockout=[None if v is None else round(v, 1) for v in avals],
+               flat_plain_lockout=[None if v is None else round(v, 1) for v in fvals],
+               runs=runs, running_threshold=RUNNING["overarching_lower_back"].threshold)
+    print(f"gym grid: barbell + 45 cm plates, rack, loose/tight shirts, light 0.6-1.0, yaw 0-15, crf {GYM_CRF}")
+    print(f"{'set':40s} {'reps':>4s}  rounding at lumbar flexion {GYM_LUMBAR} deg   Spearman")
+    for r in rows:
+        print(f"{r['set']:40s} {r['reps']:4d}  {str(r['rounding']):44s} {r['spearman']}")
+    print(f"lumbar flexion >= 20 deg flagged at {thr:g}: {res['detected_ge20']}; false alarms at 0-10 deg: {res['false_alarms_le10']}")
+    print(f"outline bend per degree of lumbar flexion (all sets): {res['proxy_per_deg_lumbar']}")
+    print(f"thoracic-only flexion {GYM_LUMBAR}: {res['thoracic_only']}")
+    print(f"flat back, 15 deg arched lockout: {res['flat_arched_lockout']} vs plain lockout {res['flat_plain_lockout']}")
+    for r in runs:
+        print(f"run, lumbar extension {r['lumbar_ext']:g} deg ({'loose' if r['loose'] else 'tight'} shirt): arch proxy {r['arch']} "
+              f"({'calibrated' if r['calibrated'] else 'uncalibrated'}), flagged {r['flagged']}")
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(res, fh, indent=2, default=float)
+    return res
 
 
 # What a cached pose track depends on besides the file's bytes: bump when pose.py or extract.py
@@ -599,6 +695,8 @@ def main() -> None:
     ac.add_argument("--dir", default=".bench_cache", help="where the synthetic clips are rendered/cached")
     ac.add_argument("--quick", action="store_true", help="2 deadlift sets and 1 run")
     ac.add_argument("--json", default="accuracy.json")
+    ac.add_argument("--grid", choices=["plain", "gym"], default="plain",
+                    help="plain: the original grid; gym: plates, clutter, loose shirts, compression, lumbar vs thoracic")
     rl = sub.add_parser("real", help="score every labelled real clip (../shared/data/labels)")
     rl.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared"))
     rl.add_argument("--cache", default=".bench_cache/tracks", help="pose tracks by content hash")
@@ -615,7 +713,10 @@ def main() -> None:
     elif args.cmd == "accuracy":
         import warnings
         warnings.simplefilter("ignore", RuntimeWarning)
-        accuracy(args.dir, args.quick, args.json)
+        if args.grid == "gym":
+            accuracy_gym(args.dir, args.json)
+        else:
+            accuracy(args.dir, args.quick, args.json)
 
 
 if __name__ == "__main__":

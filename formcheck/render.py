@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from .contour import back_points
+from .thresholds import BACK_SHAPE_SD
 from .types import (L_HIP, L_SHOULDER, R_HIP, R_SHOULDER, SIDE_JOINTS, Analysis, PoseTrack)
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
@@ -23,7 +24,8 @@ READOUTS = {
                 ("arch_deg", "Back arch*", "deg")],
 }
 MAX_BANNERS = 3  # the most recent faults; a run can have one every step
-FOOTNOTE = "* proxy from the silhouette outline, not spine bones"
+FOOTNOTE = "* estimate from the silhouette outline, not spine bones"
+UNCERTAINTY = {"back_rounding_deg": BACK_SHAPE_SD}  # +/- shown beside the live number
 
 
 def _pt(p: np.ndarray) -> tuple[int, int] | None:
@@ -88,6 +90,15 @@ class Overlay:
         for rep in reversed(analysis.reps):  # the first rep containing t wins, as listed
             a, b = np.searchsorted(t, rep.start_s, "left"), np.searchsorted(t, rep.end_s, "right")
             self.rep_shown[a:b] = rep.index
+        # The deadlift's back is measured from set-up to knee height: the outline is drawn only
+        # there, so what is drawn is what was measured (at lockout a plate often hides the hips).
+        self.back_frames = None
+        if analysis.exercise == "deadlift":
+            self.back_frames = np.zeros(len(t), dtype=bool)
+            for rep in analysis.reps:
+                k = rep.key_frames
+                if "setup" in k and "knee_pass" in k:
+                    self.back_frames[k["setup"]:k["knee_pass"] + 1] = True
         self.banners: dict[int, list] = {}
         for span in spans:
             a, b = np.searchsorted(t, span[0], "left"), np.searchsorted(t, span[1], "right")
@@ -133,6 +144,8 @@ class Overlay:
         key = "back_rounding_deg" if self.a.exercise == "deadlift" else "arch_deg"
         if not self.a.view.ok or key in self.a.withheld:
             return
+        if self.back_frames is not None and not self.back_frames[i]:
+            return
         xy = self.track.xy[i]
         hip = 0.5 * (xy[L_HIP] + xy[R_HIP])
         sh = 0.5 * (xy[L_SHOULDER] + xy[R_SHOULDER])
@@ -155,7 +168,8 @@ class Overlay:
             if key in a.withheld or key not in a.series:
                 continue
             v = a.series[key][i] if i < len(a.series[key]) else np.nan
-            txt = f"{name}: {v:5.0f} {unit}" if np.isfinite(v) else f"{name}:   -"
+            pm = f" +/-{UNCERTAINTY[key]:.0f}" if key in UNCERTAINTY else ""
+            txt = f"{name}: {v:5.0f}{pm} {unit}" if np.isfinite(v) else f"{name}:   -"
             self._text(img, txt, (x0, y))
             y += dy
         self._text(img, FOOTNOTE, (x0, img.shape[0] - int(10 * self.scale)), GREY, 0.45)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..contour import bend_angle, chord_profile
 from .rig import Pose, Rig
-from .scene import Camera, Renderer, vertex_colours
+from .scene import Camera, Renderer, loose_shirt, neighbour_mean, shirt_region, vertex_colours
 
 BODIES = {  # anny phenotype presets
     "base": {},
@@ -29,8 +29,13 @@ def _ease(u: float) -> float:
 
 
 def deadlift_poses(flexion: list[float], fps: float, hips_up: float = 0.0, lean_back: float = 0.0,
-                   stand_s: float = 0.8, down_s: float = 0.9, pull_s: float = 0.9, hold_s: float = 0.7):
-    """Per-frame Pose and event labels for a dead-stop set, one rep per entry of `flexion`."""
+                   stand_s: float = 0.8, down_s: float = 0.9, pull_s: float = 0.9, hold_s: float = 0.7,
+                   thoracic: list[float] | None = None, arch_top: float = 0.0, lumbar: list[float] | None = None):
+    """Per-frame Pose and event labels for a dead-stop set, one rep per entry of `flexion`
+    (whole-spine flexion at the floor); thoracic: extra upper-back-only flexion per rep; arch_top:
+    lower-back extension (deg) held at each lockout, the arched finish some lifters show."""
+    thoracic = thoracic or [0.0] * len(flexion)
+    lumbar = lumbar or [0.0] * len(flexion)
     setup = dict(trunk=62.0, thigh=55.0, shank=-14.0)
     frames, events = [], []
 
@@ -42,10 +47,11 @@ def deadlift_poses(flexion: list[float], fps: float, hips_up: float = 0.0, lean_
     for _ in range(int(stand_s * fps)):
         add(Pose())
     for r, F in enumerate(flexion):
+        Th, Lu = thoracic[r], lumbar[r]
         n_down, n_pull, n_hold = int(down_s * fps), int(pull_s * fps), int(hold_s * fps)
         for i in range(n_down):
             p = 1 - _ease(i / n_down)  # 1 standing -> 0 at the floor
-            add(Pose(trunk=setup["trunk"] * (1 - p), flexion=F * (1 - p), thigh_l=setup["thigh"] * (1 - p),
+            add(Pose(trunk=setup["trunk"] * (1 - p), flexion=F * (1 - p), thoracic=Th * (1 - p), lumbar=Lu * (1 - p), thigh_l=setup["thigh"] * (1 - p),
                      thigh_r=setup["thigh"] * (1 - p), shank_l=setup["shank"] * (1 - p), shank_r=setup["shank"] * (1 - p),
                      neck=20 * (1 - p)))
         for i in range(n_pull):
@@ -53,12 +59,13 @@ def deadlift_poses(flexion: list[float], fps: float, hips_up: float = 0.0, lean_
             pt = _ease(q)
             pl = min(1.0, pt + hips_up * math.sin(math.pi * min(q * 1.5, 1.0)))
             trunk = setup["trunk"] * (1 - pt) + hips_up * 12 * math.sin(math.pi * min(q * 2, 1.0))
-            add(Pose(trunk=trunk, flexion=F * (1 - pt), thigh_l=setup["thigh"] * (1 - pl), thigh_r=setup["thigh"] * (1 - pl),
+            add(Pose(trunk=trunk, flexion=F * (1 - pt), thoracic=Th * (1 - pt), lumbar=Lu * (1 - pt), thigh_l=setup["thigh"] * (1 - pl), thigh_r=setup["thigh"] * (1 - pl),
                      shank_l=setup["shank"] * (1 - pl), shank_r=setup["shank"] * (1 - pl), neck=20 * (1 - pt)),
                 "liftoff" if i == 0 else None)
         for i in range(n_hold):
             lb = lean_back * math.sin(math.pi / 2 * min(i / max(n_hold // 3, 1), 1.0))
-            add(Pose(trunk=-lb), "lockout" if i == 0 else None)
+            arch = arch_top * math.sin(math.pi / 2 * min(i / max(n_hold // 3, 1), 1.0))
+            add(Pose(trunk=-lb, lumbar=-arch), "lockout" if i == 0 else None)
     for _ in range(int(stand_s * fps)):
         add(Pose())
     return frames, events
@@ -73,7 +80,7 @@ def running_poses(seconds: float, fps: float, cadence: float = 170.0, overstride
     n = int(seconds * fps)
     for i in range(n):
         t = i / fps
-        pose = Pose(trunk=lean, flexion=-lumbar_ext, elbow=85.0, neck=-lean)
+        pose = Pose(trunk=lean, lumbar=-lumbar_ext, elbow=85.0, neck=-lean)
         for leg, off in (("l", 0.0), ("r", 0.5)):
             ph = (stride_f * t + off) % 1.0  # 0 = foot strike
             thigh = (25 + 8 * overstride) * math.cos(2 * math.pi * ph) + 3
@@ -93,7 +100,11 @@ def running_poses(seconds: float, fps: float, cadence: float = 170.0, overstride
 
 
 def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: float = 30.0, size=(960, 540),
-                shirt=(0.15, 0.35, 0.75), background=(0.88, 0.87, 0.84), **kw) -> dict:
+                shirt=(0.15, 0.35, 0.75), background=(0.88, 0.87, 0.84), gym: bool = False, loose: float = 0.0,
+                light: float = 1.0, crf: int = 20, seed: int = 0, **kw) -> dict:
+    """gym: a barbell with 45 cm plates in the lifter's hands (deadlift) and a rack, bench and
+    dumbbells behind; loose: shirt ease in metres (0 = painted-on); light: key/fill scale;
+    crf: H.264 quality of the written clip (phone uploads are often 26-30)."""
     from ..video import H264Writer
     t0 = time.time()
     rig = Rig(BODIES[body])
@@ -103,12 +114,20 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
     stature = float(v0[:, 2].max())
     yfov = 2 * math.degrees(math.atan((stature / 0.75) / 2 / 3.5))  # standing body fills 75% of the height
     cam = Camera(W, H, distance=3.5, height=stature * 0.5, yfov_deg=yfov, yaw_deg=yaw)
-    ren = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices, shirt=shirt), background=background)
+    ren = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices, shirt=shirt), background=background,
+                   barbell=gym and kind == "deadlift", clutter_seed=seed if gym else None, light=light)
+    if loose:  # colour the longer shirt too
+        region = shirt_region(rig.rest_vertices, loose=True)
+        ren.colours = ren.colours.copy()
+        ren.colours[region] = shirt
+        avg = neighbour_mean(rig.faces, len(rig.rest_vertices))
     gt_frames = []
-    with H264Writer(out, W, H, fps, crf=20) as w:
+    with H264Writer(out, W, H, fps, crf=crf) as w:
         for i, p in enumerate(poses):
             v, heads, _ = rig.pose(p)
-            rgb, mask = ren.render(v)
+            if loose:
+                v = loose_shirt(v, rig.faces, region, loose, avg)
+            rgb, mask = ren.render(v, bar_at=0.5 * (heads["wrist.L"] + heads["wrist.R"]))
             w.write(rgb, i / fps)
             g = rig.truth(heads, p)
             pts = {name: cam.project(heads[b])[0].round(2).tolist() for name, b in (
@@ -123,7 +142,8 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
             gt_frames.append({k: (round(x, 3) if isinstance(x, float) else x) for k, x in g.items()})
     ren.close()
     gt = {"kind": kind, "body": body, "phenotype": BODIES[body], "yaw_deg": yaw, "fps": fps, "size": [W, H],
-          "shirt": list(shirt), "background": list(background),
+          "shirt": list(shirt), "background": list(background), "gym": gym, "loose_m": loose, "light": light,
+          "crf": crf, "seed": seed,
           "params": {k: v for k, v in kw.items()}, "events": events, "frames": gt_frames,
           "render_seconds": round(time.time() - t0, 1),
           "note": "Ground truth from the rig's bone heads (3D sagittal angles) and their projections; "
@@ -150,16 +170,28 @@ def main() -> None:
     ap.add_argument("--lumbar-ext", type=float, default=0.0)
     ap.add_argument("--shirt", default="0.15,0.35,0.75", help="shirt colour, R,G,B in 0-1")
     ap.add_argument("--background", default="0.88,0.87,0.84", help="wall colour behind the person, R,G,B in 0-1")
+    ap.add_argument("--thoracic", default=None, help="deadlift: extra upper-back flexion per rep, degrees")
+    ap.add_argument("--lumbar", default=None, help="deadlift: extra lower-back-only flexion per rep, degrees")
+    ap.add_argument("--arch-top", type=float, default=0.0, help="deadlift: lower-back extension held at lockout, degrees")
+    ap.add_argument("--gym", action="store_true", help="barbell with 45 cm plates, rack and bench behind")
+    ap.add_argument("--loose", type=float, default=0.0, help="loose shirt ease, metres (e.g. 0.03)")
+    ap.add_argument("--light", type=float, default=1.0, help="lighting level (1 = studio)")
+    ap.add_argument("--crf", type=int, default=20, help="H.264 quality of the clip (higher = more compression)")
+    ap.add_argument("--seed", type=int, default=0, help="gym layout and colours")
     a = ap.parse_args()
     shirt = tuple(float(x) for x in a.shirt.split(","))
     bg = tuple(float(x) for x in a.background.split(","))
     if a.kind == "deadlift":
         size = tuple(int(x) for x in (a.size or "960x540").split("x"))
-        gt = render_clip("deadlift", a.out, a.body, a.yaw, a.fps, size, shirt, bg, flexion=[float(x) for x in a.flexion.split(",")],
-                         hips_up=a.hips_up, lean_back=a.lean_back)
+        flex = [float(x) for x in a.flexion.split(",")]
+        gt = render_clip("deadlift", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
+                         flexion=flex, hips_up=a.hips_up, lean_back=a.lean_back, arch_top=a.arch_top,
+                         thoracic=[float(x) for x in a.thoracic.split(",")] if a.thoracic else None,
+                         lumbar=[float(x) for x in a.lumbar.split(",")] if a.lumbar else None)
     else:
         size = tuple(int(x) for x in (a.size or "540x960").split("x"))
-        gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, bg, seconds=a.seconds, cadence=a.cadence,
+        gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
+                         seconds=a.seconds, cadence=a.cadence,
                          overstride=a.overstride, lumbar_ext=a.lumbar_ext)
     print(f"{a.out}: {len(gt['frames'])} frames in {gt['render_seconds']} s")
 

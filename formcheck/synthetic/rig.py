@@ -15,6 +15,10 @@ import numpy as np
 
 SPINE = ("spine05", "spine04", "spine03", "spine02", "spine01")
 SPINE_W = (0.15, 0.25, 0.25, 0.20, 0.15)  # flexion shared out over the lumbar/thoracic bones (spike)
+# Separate lower- and upper-back flexion: spine05..03 carry the lumbar part, spine02..01 the
+# thoracic part (MakeHuman's default rig runs spine05 at the sacrum to spine01 below the neck).
+LUMBAR_W = (0.30, 0.35, 0.35, 0.0, 0.0)
+THORACIC_W = (0.0, 0.0, 0.0, 0.5, 0.5)
 ARM_DOWN = 40.0  # R_y at upperarm01 that takes the A-pose arm to hanging
 
 
@@ -36,6 +40,8 @@ class Pose:
     + forward; trunk is the hip-joint -> shoulder-joint chord from vertical, + forward."""
     trunk: float = 0.0
     flexion: float = 0.0            # spine flexion spread over spine05..01 (+ rounds the back)
+    lumbar: float = 0.0             # extra flexion of the lower back only (spine05..03; - arches)
+    thoracic: float = 0.0           # extra flexion of the upper back only (spine02..01)
     thigh_l: float = 0.0
     shank_l: float = 0.0
     thigh_r: float = 0.0
@@ -107,9 +113,10 @@ class Rig:
     def deltas(self, p: Pose, root: float) -> dict:
         d = {"root": rot("x", root)}
         spine_total = 0.0
-        for b, w in zip(SPINE, SPINE_W):
-            d[b] = rot("x", w * p.flexion)
-            spine_total += w * p.flexion
+        for b, w, wl, wt in zip(SPINE, SPINE_W, LUMBAR_W, THORACIC_W):
+            a = w * p.flexion + wl * p.lumbar + wt * p.thoracic
+            d[b] = rot("x", a)
+            spine_total += a
         for s, thigh, shank in (("L", p.thigh_l, p.shank_l), ("R", p.thigh_r, p.shank_r)):
             g = root
             dt = self.rest[f"thigh_{s}"] - thigh - g
@@ -161,6 +168,9 @@ class Rig:
             "hip_deg": ang(h[f"upperarm01.{near}"], h[f"upperleg01.{near}"], h[f"lowerleg01.{near}"]),
             "knee_deg": ang(h[f"upperleg01.{near}"], h[f"lowerleg01.{near}"], h[f"foot.{near}"]),
             "spine_flexion_deg": p.flexion,
+            # lower-back flexion: the lumbar bones' share of the whole-spine flexion plus the lumbar-only part
+            "lumbar_flexion_deg": sum(SPINE_W[:3]) * p.flexion + p.lumbar,
+            "thoracic_flexion_deg": sum(SPINE_W[3:]) * p.flexion + p.thoracic,
             "thigh_l_deg": self._down_angle(h["upperleg01.L"], h["lowerleg01.L"]),
             "shank_l_deg": self._down_angle(h["lowerleg01.L"], h["foot.L"]),
             "thigh_r_deg": self._down_angle(h["upperleg01.R"], h["lowerleg01.R"]),

@@ -1,0 +1,35 @@
+"""The annotated frame draws what was measured and says how sure it is."""
+import warnings
+
+import numpy as np
+
+from formcheck import deadlift
+from formcheck.render import GREEN, Overlay
+from tests.synth import deadlift_track
+
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+
+def _green_px(img):
+    return int(np.all(img == np.array(GREEN, dtype=np.uint8), axis=-1).sum())
+
+
+def test_back_outline_drawn_only_where_the_back_was_measured():
+    tr = deadlift_track(reps=1, rounding=0.0)
+    a = deadlift.analyze(tr)
+    k = a.reps[0].key_frames
+    ov = Overlay(tr, a, 640, 480, 14.0)
+    blank = lambda: np.zeros((480, 640, 3), np.uint8)
+    setup = _green_px(ov.draw(blank(), (k["setup"] + k["knee_pass"]) // 2))
+    lockout = _green_px(ov.draw(blank(), k["lockout"] + 3))
+    assert setup > 20          # a flat back at set-up: a green outline
+    assert lockout == 0        # standing at lockout is not measured: nothing drawn
+
+
+def test_live_back_number_carries_its_uncertainty():
+    tr = deadlift_track(reps=1)
+    a = deadlift.analyze(tr)
+    ov = Overlay(tr, a, 640, 480, 14.0)
+    ov.draw(np.zeros((480, 640, 3), np.uint8), a.reps[0].key_frames["setup"])
+    texts = [key[0] for key in ov._sprites]
+    assert any(t.startswith("Back rounding*") and "+/-7" in t for t in texts), texts
