@@ -8,19 +8,16 @@ import glob
 import hashlib
 import json
 import os
-import sys
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # `streamlit run` from a checkout
-
-from formcheck.compare import curves, default_pair, side_by_side  # noqa: E402
-from formcheck.pipeline import analyze_video  # noqa: E402
-from formcheck.report import PROXY_NOTE, reps_table  # noqa: E402
-from formcheck.thresholds import DEADLIFT  # noqa: E402
-from formcheck.types import FormcheckError, PoseTrack  # noqa: E402
+from formcheck.compare import curves, default_pair, side_by_side
+from formcheck.pipeline import analyze_video
+from formcheck.report import PROXY_NOTE, reps_table
+from formcheck.thresholds import DEADLIFT
+from formcheck.types import FormcheckError, PoseTrack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("FORMCHECK_CACHE", os.path.join(ROOT, ".formcheck_cache"))

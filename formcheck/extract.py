@@ -100,12 +100,10 @@ class _Helper:
     def __init__(self, path: str, start_s: float, keep_from: float):
         fd, self.out = tempfile.mkstemp(suffix=".npz", prefix="formcheck-pose-")
         os.close(fd)
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.done = 0
+        # The package is installed (pip install -e .), so the helper imports it from anywhere.
         self.proc = subprocess.Popen([sys.executable, "-m", "formcheck.extract", path, repr(start_s), repr(keep_from), self.out],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:

@@ -16,6 +16,7 @@ def app(tmp_path, monkeypatch):
     return AppTest.from_file(APP, default_timeout=300)
 
 
+@pytest.mark.slow
 def test_app_analyses_a_clip_and_offers_exports(app, tmp_path):
     src = clip("deadlift", "dl_formfit_01_good.mp4")
     p = str(tmp_path / "set.mp4")

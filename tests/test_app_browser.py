@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import clip
 
+pytestmark = pytest.mark.slow  # MediaPipe on real or rendered clips, or a browser
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

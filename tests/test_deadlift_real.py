@@ -15,6 +15,8 @@ from formcheck.video import H264Writer, frames
 from tests.conftest import clip
 from tests.media import set_mp4_rotation
 
+pytestmark = pytest.mark.slow  # MediaPipe on real or rendered clips, or a browser
+
 DL = "deadlift"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

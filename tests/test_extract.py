@@ -4,6 +4,9 @@ import numpy as np
 from formcheck import extract
 from formcheck.pipeline import analyze_track
 from tests.conftest import clip
+import pytest
+
+pytestmark = pytest.mark.slow  # MediaPipe on real or rendered clips, or a browser
 
 LONG = ("deadlift", "other_kbdl_tby_02_hipfirst.mp4")  # 24.6 s, 60 fps, 10 reps
 

@@ -12,6 +12,8 @@ from formcheck.types import FormcheckError
 from formcheck.video import H264Writer, frames, probe
 from tests.conftest import clip
 
+pytestmark = pytest.mark.slow  # MediaPipe on real or rendered clips, or a browser
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FORMFIT = ("deadlift", "dl_formfit_01_good.mp4")
 

@@ -3,6 +3,8 @@ import pytest
 
 from formcheck.pipeline import analyze_track, choose_exercise
 
+pytestmark = pytest.mark.slow  # MediaPipe on real or rendered clips, or a browser
+
 RUN = "running"
 
 # Hand counts, made by stepping through frames (contact sheets of every frame / every 2nd frame,

@@ -7,6 +7,8 @@ import subprocess
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # MediaPipe on real or rendered clips, or a browser
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RENDER_PY = os.path.join(ROOT, ".venv-render", "bin", "python")
 SAMPLES = os.path.join(ROOT, "sample_videos")
