@@ -98,7 +98,7 @@ def show_results(job: dict) -> None:
 
     st.subheader("Capture check")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("View", "side-on" if a.view.ok and a.view.width_ratio <= 0.30 else "oblique" if a.view.ok else "not side-on")
+    c1.metric("View", "oblique" if a.view.oblique else "side-on" if a.view.ok else "not side-on")
     c2.metric("Frame rate", f"{v['fps']:.0f} fps" + (" (variable)" if v.get("variable_frame_rate") else ""))
     c3.metric("Rotation applied", f"{v['rotation']} deg")
     c4.metric(f"{unit.title()}s found", len(a.reps))

@@ -10,8 +10,6 @@ from .types import Analysis, Fault, PoseTrack, Rep
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
 MIN_HINGE_RANGE = 25.0   # degrees of trunk travel needed to call anything a rep
 EARLY_TRAVEL = 0.30      # "early pull" ends when the bar has covered this share of its rise
-SQUAT_TRUNK_MAX = 55.0   # a squat start also has the trunk more upright than this (deg from vertical)
-SQUAT_UPRIGHT_TRUNK, SQUAT_UPRIGHT_THIGH = 35.0, 25.0  # or a very upright trunk with a deep knee bend
 
 METRIC_INFO = {
     "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",
@@ -130,7 +128,7 @@ def analyze(track: PoseTrack) -> Analysis:
                         "those samples were discarded.")
     view = c.view
     side_ok = view.ok
-    oblique = view.ok and view.width_ratio > 0.30
+    oblique = view.ok and view.oblique
     if not side_ok:
         for k in METRIC_INFO:
             if k not in ("concentric_s", "rep_duration_s"):
@@ -282,9 +280,10 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     elif (v := m["early_trunk_change_deg"]) is not None and v > R["hips_shoot_up_trunk"].threshold:
         faults.append(_fault(R["hips_shoot_up_trunk"], v, f"Your back went {v:.0f} deg more horizontal as the pull started: the legs straightened before the back moved.", T[setup], T[early]))
     thigh, trunk0 = m["liftoff_thigh_deg"], m["liftoff_trunk_deg"]
+    sq = R["squatting_deadlift"]
     squat = thigh is not None and trunk0 is not None and (
-        (thigh < R["squatting_deadlift"].threshold and trunk0 < SQUAT_TRUNK_MAX)
-        or (thigh < SQUAT_UPRIGHT_THIGH and trunk0 < SQUAT_UPRIGHT_TRUNK))
+        (thigh < sq.threshold and trunk0 < sq.params["trunk_max"])
+        or (thigh < sq.params["upright_thigh"] and trunk0 < sq.params["upright_trunk"]))
     if squat:
         faults.append(_fault(R["squatting_deadlift"], thigh, f"Thigh {thigh:.0f} deg from horizontal with the trunk {trunk0:.0f} deg from vertical at lift-off: a squat-style start.", T[setup], T[liftoff]))
     v = m["lockout_hyperext_deg"]

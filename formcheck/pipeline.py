@@ -17,7 +17,6 @@ from . import deadlift
 from .extract import Progress, extract_pose
 from .render import Overlay
 from .report import build_report, frames_table, reps_table, write_json
-from .thresholds import DEADLIFT
 from .types import L_ANKLE, R_ANKLE, Analysis, FormcheckError, PoseTrack
 from .video import H264Writer, frames
 
@@ -95,7 +94,7 @@ def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
 def render_video(path: str, track: PoseTrack, a: Analysis, out_path: str, progress: Progress | None = None) -> None:
     """Pass 2: decode again and draw; frames stream straight from decoder to encoder."""
     info = track.video
-    ov = Overlay(track, a, info.width, info.height, DEADLIFT["lumbar_rounding"].threshold)
+    ov = Overlay(track, a, info.width, info.height)  # the exercise's own back-shape line
     with H264Writer(out_path, info.width, info.height, info.fps) as w:
         for i, (t, img, _) in enumerate(frames(path)):
             if i >= len(track):

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from .contour import back_points
-from .thresholds import BACK_SHAPE_SD
+from .thresholds import BACK_RULE, BACK_SHAPE_SD
 from .types import (L_HIP, L_SHOULDER, R_HIP, R_SHOULDER, SIDE_JOINTS, Analysis, PoseTrack)
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
@@ -75,7 +75,8 @@ class Overlay:
         self.side = analysis.view.side if analysis.view.side in SIDE_JOINTS else "left"
         self.dorsal = -1.0 if analysis.view.facing == "right" else 1.0
         self.dorsal_idx = 1 if self.dorsal < 0 else 0
-        self.round_thr = rounding_threshold
+        back_rule = BACK_RULE.get(analysis.exercise)
+        self.round_thr = rounding_threshold if rounding_threshold is not None else (back_rule.threshold if back_rule else None)
         self._sprites: dict = {}
         spans = []
         for rep in analysis.reps:
@@ -151,8 +152,8 @@ class Overlay:
         sh = 0.5 * (xy[L_SHOULDER] + xy[R_SHOULDER])
         pts = back_points(hip, sh, self.track.profile[i, self.dorsal_idx], self.dorsal)
         val = self.a.series.get(key, np.full(len(self.track), np.nan))[i]
-        thr = self.round_thr or 20.0
-        col = GREY if not np.isfinite(val) else GREEN if val < 0.5 * thr else AMBER if val < thr else RED
+        thr = self.round_thr
+        col = GREY if not np.isfinite(val) or thr is None else GREEN if val < 0.5 * thr else AMBER if val < thr else RED
         good = [(_pt(p)) for p in pts if _pt(p)]
         for p0, p1 in zip(good[:-1], good[1:]):
             cv2.line(img, p0, p1, col, lw * 3, cv2.LINE_AA)

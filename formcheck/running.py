@@ -165,7 +165,7 @@ def analyze(track: PoseTrack) -> Analysis:
         reps, clip_faults = _rear_or_front(track, c, withheld, warnings, summary)
         return Analysis(exercise="running", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
                         warnings=warnings, summary=summary, metric_info=info)
-    if view.width_ratio > 0.30:
+    if view.oblique:
         withheld["arch_deg"] = view.reason
 
     fs_idx, near, to_idx = gait_events(c)
@@ -251,9 +251,10 @@ def _clip_faults(reps: list[Rep], t: np.ndarray, withheld: dict, calibrated: boo
     if cad is not None and "cadence_spm" not in withheld and cad < R["low_cadence"].threshold:
         out.append(make_fault(R["low_cadence"], cad, f"Cadence {cad:.0f} steps/min over {len(reps)} steps.", t0, t1))
     arch, hipext = med["median_arch_deg"], med["median_hip_ext_toeoff_deg"]
+    rule = R["overarching_lower_back"]
     # Uncalibrated, the concavity includes body shape: require a clearly larger arch.
-    arch_line = R["overarching_lower_back"].threshold + (0.0 if calibrated else 8.0)
-    if arch is not None and arch > arch_line and hipext is not None and hipext < 10.0:
+    arch_line = rule.threshold + (0.0 if calibrated else rule.params["uncalibrated_extra"])
+    if arch is not None and arch > arch_line and hipext is not None and hipext < rule.params["hip_ext_max"]:
         out.append(make_fault(R["overarching_lower_back"], arch,
                               f"Lower-back outline arched {arch:.0f} deg{'' if calibrated else ' (uncalibrated)'} with only {hipext:.0f} deg of hip "
                               "extension at toe-off: the back arches to make up for the hip (proxy, not pelvis bones).", t0, t1, threshold=arch_line))
@@ -265,8 +266,8 @@ def _clip_faults(reps: list[Rep], t: np.ndarray, withheld: dict, calibrated: boo
             v = [r.metrics[k] for r in rs if r.metrics.get(k) is not None]
             return float(np.median(v)) if v else float("nan")
         for key, label, line in (("trunk_lean_deg", "trunk lean", R["fatigue_drift"].threshold),
-                                 ("shank_at_contact_deg", "shin angle at foot strike", 4.0),
-                                 ("arch_deg", "lower-back arch proxy", 5.0)):
+                                 ("shank_at_contact_deg", "shin angle at foot strike", R["fatigue_drift"].params["shank_line"]),
+                                 ("arch_deg", "lower-back arch proxy", R["fatigue_drift"].params["arch_line"])):
             d = m(last, key) - m(first, key)
             v = np.array([r.metrics[key] for r in reps if r.metrics.get(key) is not None], dtype=float)
             # step-to-step noise (robust SD of successive differences): a drift must clear twice that
@@ -278,7 +279,7 @@ def _clip_faults(reps: list[Rep], t: np.ndarray, withheld: dict, calibrated: boo
     return out
 
 
-LEAN_BACK_MAX = -5.0  # behind vertical by more than the ~5 deg a single camera can be off
+LEAN_BACK_MAX = R["excessive_lean"].params["lean_back_max"]
 
 
 def _lean_spans(reps: list[Rep], k: int = MIN_STEPS_PELVIS) -> list[Fault]:

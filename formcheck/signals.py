@@ -12,14 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from .thresholds import VIEW
 from .types import (L_HIP, L_SHOULDER, NOSE, R_HIP, R_SHOULDER, SIDE_JOINTS,
                     PoseTrack, ViewCheck)
 
 VIS_MIN = 0.3          # MediaPipe visibility below this = not seen
 FAR_VIS_MIN = 0.05     # far-side limbs are hidden behind the body in a side view, yet MediaPipe places them well
 MAX_GAP_S = 0.2        # fill gaps up to this long; longer gaps stay missing (not scored)
-SIDE_ON_MAX = 0.30     # (shoulder + hip width) / torso at or below this: side-on
-OBLIQUE_MAX = 0.45     # above this the sagittal angles are withheld
+SIDE_ON_MAX, OBLIQUE_MAX = VIEW["side_on_max"], VIEW["oblique_max"]  # see thresholds.VIEW
 
 
 def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
@@ -137,7 +137,7 @@ def check_view(xy: np.ndarray, vis: np.ndarray, side: str, facing: float, torso:
         return ViewCheck(side=side, facing=facing_name, ok=True, width_ratio=round(ratio, 3),
                          reason=f"Side-on view ({side} side toward the camera; shoulder/hip width is {ratio:.2f} of torso length).")
     if ratio <= OBLIQUE_MAX:
-        return ViewCheck(side=side, facing=facing_name, ok=True, width_ratio=round(ratio, 3),
+        return ViewCheck(side=side, facing=facing_name, ok=True, width_ratio=round(ratio, 3), oblique=True,
                          reason=(f"Oblique view: shoulders/hips show {ratio:.2f} of torso length across the picture "
                                  "(about 20-40 degrees off side-on). Angles are read with more error and the back-shape proxy is withheld; "
                                  "film from straight side-on at hip height for all metrics."))

@@ -6,7 +6,7 @@ validated). Sources are in ../shared/docs/measurement-evidence.md and the README
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,7 @@ class Rule:
     evidence: str
     basis: str   # where the number comes from, briefly
     cue: str
+    params: dict = field(default_factory=dict)  # the rule's other numbers, named (none outside this table)
 
 
 HIPS_CUE = ("Push the floor away with your legs: 'chest and hips rise together'. Keep your back angle fixed "
@@ -54,7 +55,8 @@ DEADLIFT = {
         "Thigh within 15 deg of horizontal at lift-off with the trunk more upright than 55 deg from vertical, "
         "or the trunk within 35 deg of vertical with the thigh within 25 deg of horizontal: a squat start. Conventional pullers start with the hips higher (Escamilla 2000, S); cut-off ours.",
         "Hinge, don't squat: push the hips back, shins close to vertical, shoulders over or slightly ahead "
-        "of the bar at lift-off."),
+        "of the bar at lift-off.",
+        params={"trunk_max": 55.0, "upright_trunk": 35.0, "upright_thigh": 25.0}),
     "lockout_lean_back": Rule(
         "lockout_lean_back", 10.0, "deg", "C",
         "Trunk line (hip to shoulder) tipped back past the thigh line (knee to hip) at lockout. 'Stand tall, don't lean back' is coaching "
@@ -83,13 +85,16 @@ RUNNING = {
         "extension at toe-off (< 10 deg). More anterior tilt goes with less hip extension (Schache 2000, "
         "Franz 2009, S); true pelvic tilt cannot be seen without pelvis landmarks.",
         "Run 'tall with the hips under you': gently tuck the tailbone and keep the ribs down over the pelvis; "
-        "let the leg finish behind you from the hip, not by arching the lower back. Hip-flexor mobility helps."),
+        "let the leg finish behind you from the hip, not by arching the lower back. Hip-flexor mobility helps.",
+        # uncalibrated (no standing frames) the concavity includes body shape: a clearly larger arch is needed
+        params={"uncalibrated_extra": 8.0, "hip_ext_max": 10.0}),
     "excessive_lean": Rule(
         "excessive_lean", 15.0, "deg", "S",
         "Trunk-to-vertical over stance, averaged over runs of 7+ consecutive steps (Dingenen 2018). Self-selected "
         "lean is 7 +/- 4 deg and high-lean runners ~11 deg (Teng & Powers 2014/2015, S); flag above 15 deg "
         "forward or more than 5 deg behind vertical (single-camera error).",
-        "Stand tall and lean slightly from the ankles, not the waist: 'head over hips over feet'."),
+        "Stand tall and lean slightly from the ankles, not the waist: 'head over hips over feet'.",
+        params={"lean_back_max": -5.0}),  # behind vertical by more than the ~5 deg one camera can be off
     "overstride": Rule(
         "overstride", 10.0, "deg", "P",
         "Shank angle at foot strike (ankle ahead of knee) > 10 deg, or heel more than 0.25 leg lengths ahead of "
@@ -123,9 +128,18 @@ RUNNING = {
         "First vs last third of the clip: trunk lean +4 deg is the change novices show when tired "
         "(Koblbauer 2014, S); also checks overstride and the arch proxy.",
         "Your form changed as you tired: shorten the run or add a walk break before the form goes, and build "
-        "up volume gradually."),
+        "up volume gradually.",
+        params={"shank_line": 4.0, "arch_line": 5.0}),
 }
 
+
+# Camera view: (shoulder width + hip width across the picture) / torso length. At or below
+# side_on_max the view is side-on; up to oblique_max it is oblique (~20-40 deg off), angles kept
+# and the back-shape estimate withheld; above it a front or rear view.
+VIEW = {"side_on_max": 0.30, "oblique_max": 0.45}
+
+# The back-shape rule each exercise colours its outline and plots against.
+BACK_RULE = {"deadlift": DEADLIFT["lumbar_rounding"], "running": RUNNING["overarching_lower_back"]}
 
 # Between-body spread (1 SD) of the outline bend of flat backs, from the same 17 clips: the
 # uncertainty of one rep's number when nothing calibrates this body's own shape.

@@ -105,6 +105,7 @@ class ViewCheck:
     ok: bool            # side-on enough for sagittal metrics
     reason: str         # why not, or what was measured
     width_ratio: float  # shoulder+hip width across the image / torso length (0 = pure side view)
+    oblique: bool = False  # accepted, but off side-on enough that the back-shape estimate is withheld
 
 
 @dataclass

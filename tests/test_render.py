@@ -33,3 +33,14 @@ def test_live_back_number_carries_its_uncertainty():
     ov.draw(np.zeros((480, 640, 3), np.uint8), a.reps[0].key_frames["setup"])
     texts = [key[0] for key in ov._sprites]
     assert any(t.startswith("Back rounding*") and "+/-7" in t for t in texts), texts
+
+
+def test_each_exercise_colours_its_back_against_its_own_rule():
+    """The running arch was coloured against the deadlift's rounding line; each uses its own."""
+    import dataclasses
+    from formcheck.thresholds import DEADLIFT, RUNNING
+    dl = deadlift_track(reps=1)
+    a = deadlift.analyze(dl)
+    assert Overlay(dl, a, 640, 480).round_thr == DEADLIFT["lumbar_rounding"].threshold
+    run = dataclasses.replace(a, exercise="running", reps=[])
+    assert Overlay(dl, run, 640, 480).round_thr == RUNNING["overarching_lower_back"].threshold
