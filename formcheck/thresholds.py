@@ -156,7 +156,7 @@ def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, thr
     thr = rule.threshold if threshold is None else threshold
     return Fault(code=rule.code, severity=severity(value, thr), value=round(float(value), 3), threshold=thr,
                  unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
-                 start_s=round(float(t0), 3), end_s=round(float(t1), 3))
+                 start_s=round(float(t0), 3), end_s=round(float(t1), 3), basis=rule.basis)
 
 
 # What a human body can show, per reported metric: (low, high, why). A value outside is a

@@ -120,6 +120,7 @@ class Fault:
     cue: str            # what to do about it
     start_s: float
     end_s: float
+    basis: str = ""     # where the threshold comes from (the rule table's basis)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -162,3 +162,12 @@ def test_gate_plausible_in_place():
     why = gate_plausible(m)
     assert m == {"liftoff_trunk_deg": None, "liftoff_hip_deg": 70.0, "hip_shoulder_rise_ratio": None, "bar_drift_fl": None}
     assert set(why) == {"liftoff_trunk_deg", "hip_shoulder_rise_ratio"}
+
+
+def test_every_fault_carries_its_rules_basis_into_the_report():
+    from formcheck.report import build_report
+    tr = deadlift_track(reps=1, rounding=0.1, lean_back=20)
+    a = deadlift.analyze(tr)
+    reps = build_report(tr, a)["reps"]
+    faults = [f for r in reps for f in r["faults"]]
+    assert faults and all(f["basis"] and f["evidence"] for f in faults)
