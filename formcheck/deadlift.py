@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from .contour import bend_series
-from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
+from .signals import Conditioned, condition, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, gate_plausible, make_fault as _fault
 from .types import Analysis, Fault, PoseTrack, Rep
 
@@ -38,13 +38,6 @@ METRIC_INFO = {
 }
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    m = np.asarray(mask, dtype=bool)
-    starts = np.flatnonzero(m & ~np.r_[False, m[:-1]])
-    ends = np.flatnonzero(m & ~np.r_[m[1:], False])
-    return list(zip(starts.tolist(), ends.tolist()))
-
-
 def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_RANGE,
                  min_phase_s: float = 0.12) -> list[dict[str, int]]:
     """Find pulls (bottom -> top transitions) in a hinge signal (trunk angle from vertical).
@@ -71,8 +64,8 @@ def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_
             elif v <= lo:
                 cur = -1
         state[i] = cur
-    downs = [r for r in _runs(state == 1) if t[r[1]] - t[r[0]] >= min_phase_s or r[0] == 0]
-    ups = [r for r in _runs(state == -1) if t[r[1]] - t[r[0]] >= min_phase_s or r[1] == len(t) - 1]
+    downs = [r for r in true_runs(state == 1) if t[r[1]] - t[r[0]] >= min_phase_s or r[0] == 0]
+    ups = [r for r in true_runs(state == -1) if t[r[1]] - t[r[0]] >= min_phase_s or r[1] == len(t) - 1]
     pulls = []
     for d in downs:
         nxt = [u for u in ups if u[0] > d[1]]

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .pose import POSE_MAX_SIDE, PoseEstimator
-from .types import (L_HIP, L_SHOULDER, N_LANDMARKS, PROFILE_T, R_HIP, R_SHOULDER, FormcheckError,
+from .types import (N_LANDMARKS, PROFILE_T, FormcheckError, trunk_ends,
                     PoseTrack)
 from .video import frames, probe
 
@@ -143,7 +143,7 @@ class _Helper:
 
 
 def _centres(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return xy[:, [L_HIP, R_HIP]].mean(axis=1), xy[:, [L_SHOULDER, R_SHOULDER]].mean(axis=1)
+    return trunk_ends(xy)
 
 
 def _joinable(mine: dict, theirs: dict, split: float) -> bool:

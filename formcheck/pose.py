@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from .contour import chord_profile
-from .types import L_HIP, L_SHOULDER, N_LANDMARKS, PROFILE_T, R_HIP, R_SHOULDER
+from .types import N_LANDMARKS, PROFILE_T, trunk_ends
 
 # Pose runs on a downscaled copy: MediaPipe crops to 256x256 for the landmark model anyway,
 # and the mask at this size still resolves the back outline to ~1% of torso length.
@@ -84,7 +84,6 @@ class PoseEstimator:
         if res.segmentation_mask is not None:
             h, w = res.segmentation_mask.shape
             small = norm * np.array([w, h], dtype=float)
-            hip = small[[L_HIP, R_HIP]].mean(axis=0)
-            shoulder = small[[L_SHOULDER, R_SHOULDER]].mean(axis=0)
+            hip, shoulder = trunk_ends(small)
             prof = chord_profile(res.segmentation_mask, hip, shoulder)
         return xy, vis, prof

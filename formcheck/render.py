@@ -8,7 +8,7 @@ import numpy as np
 
 from .contour import back_points
 from .thresholds import BACK_RULE, BACK_SHAPE_SD
-from .types import (L_HIP, L_SHOULDER, R_HIP, R_SHOULDER, SIDE_JOINTS, Analysis, PoseTrack)
+from .types import L_HIP, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
 CYAN = (0, 200, 230)
@@ -148,8 +148,7 @@ class Overlay:
         if self.back_frames is not None and not self.back_frames[i]:
             return
         xy = self.track.xy[i]
-        hip = 0.5 * (xy[L_HIP] + xy[R_HIP])
-        sh = 0.5 * (xy[L_SHOULDER] + xy[R_SHOULDER])
+        hip, sh = trunk_ends(xy)
         pts = back_points(hip, sh, self.track.profile[i, self.dorsal_idx], self.dorsal)
         val = self.a.series.get(key, np.full(len(self.track), np.nan))[i]
         thr = self.round_thr

@@ -11,10 +11,10 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from .contour import bend_series
-from .signals import Conditioned, condition, incline_from_vertical, joint_angle, presence_warnings, value_at
+from .signals import Conditioned, condition, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, gate_plausible, make_fault
-from .types import (L_ELBOW, L_HIP, L_SHOULDER, L_WRIST, R_ELBOW, R_HIP, R_SHOULDER, R_WRIST,
-                    Analysis, Fault, PoseTrack, Rep)
+from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
+                    Analysis, Fault, PoseTrack, Rep, trunk_ends)
 
 CUTOFF_HZ = 10.0            # running moves faster than lifting (Winter: ~8-12 Hz)
 MIN_STEP_S = 0.22           # 270 steps/min: faster than any runner
@@ -46,8 +46,7 @@ def arm_over_back(track: PoseTrack, facing: float) -> np.ndarray:
     n = len(track)
     dorsal_idx = 1 if facing > 0 else 0
     dsign = -1.0 if facing > 0 else 1.0
-    hip = 0.5 * (track.xy[:, L_HIP] + track.xy[:, R_HIP])
-    sh = 0.5 * (track.xy[:, L_SHOULDER] + track.xy[:, R_SHOULDER])
+    hip, sh = trunk_ends(track.xy)
     v = sh - hip
     L = np.hypot(*v.T)
     u = v / L[:, None]
@@ -293,20 +292,12 @@ def _lean_spans(reps: list[Rep], k: int = MIN_STEPS_PELVIS) -> list[Fault]:
     thr = R["excessive_lean"].threshold
     out = []
     for bad, word in ((win > thr, "forward"), (win < LEAN_BACK_MAX, "behind vertical")):
-        i = 0
-        while i < len(win):
-            if not bad[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < len(win) and bad[j + 1]:
-                j += 1
+        for i, j in true_runs(bad):
             span = reps[i: j + k]
             v = float(np.nanmean(lean[i: j + k]))
             out.append(make_fault(R["excessive_lean"], v, f"Trunk lean averaged {v:.0f} deg {word} over {len(span)} steps "
                                   f"({span[0].start_s:.1f}-{span[-1].end_s:.1f} s); typical is 4-11 deg forward.",
                                   span[0].start_s, span[-1].end_s, threshold=thr if v > 0 else LEAN_BACK_MAX))
-            i = j + 1
     return out
 
 

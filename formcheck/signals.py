@@ -14,12 +14,20 @@ from scipy.signal import butter, filtfilt
 
 from .thresholds import VIEW
 from .types import (L_HIP, L_SHOULDER, NOSE, R_HIP, R_SHOULDER, SIDE_JOINTS,
-                    PoseTrack, ViewCheck)
+                    PoseTrack, ViewCheck, trunk_ends)
 
 VIS_MIN = 0.3          # MediaPipe visibility below this = not seen
 FAR_VIS_MIN = 0.05     # far-side limbs are hidden behind the body in a side view, yet MediaPipe places them well
 MAX_GAP_S = 0.2        # fill gaps up to this long; longer gaps stay missing (not scored)
 SIDE_ON_MAX, OBLIQUE_MAX = VIEW["side_on_max"], VIEW["oblique_max"]  # see thresholds.VIEW
+
+
+def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of every run of True, inclusive."""
+    m = np.asarray(mask, dtype=bool)
+    starts = np.flatnonzero(m & ~np.r_[False, m[:-1]])
+    ends = np.flatnonzero(m & ~np.r_[m[1:], False])
+    return list(zip(starts.tolist(), ends.tolist()))
 
 
 def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
@@ -31,10 +39,7 @@ def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.
     idx = np.flatnonzero(ok)
     filled = np.interp(t, t[idx], x[idx])
     # walk the NaN runs
-    bad = ~ok
-    starts = np.flatnonzero(bad & ~np.r_[False, bad[:-1]])
-    ends = np.flatnonzero(bad & ~np.r_[bad[1:], False])
-    for s, e in zip(starts, ends):
+    for s, e in true_runs(~ok):
         if s == 0 or e == len(x) - 1:
             continue  # never extrapolate at the ends
         if t[e + 1] - t[s - 1] <= max_gap_s + 1e-9:
@@ -51,10 +56,7 @@ def lowpass(x: np.ndarray, fs: float, cutoff_hz: float, order: int = 2) -> np.nd
         return y
     b, a = butter(order, wn)
     pad = 3 * max(len(a), len(b))
-    ok = np.isfinite(y)
-    starts = np.flatnonzero(ok & ~np.r_[False, ok[:-1]])
-    ends = np.flatnonzero(ok & ~np.r_[ok[1:], False])
-    for s, e in zip(starts, ends):
+    for s, e in true_runs(np.isfinite(y)):
         if e - s + 1 > pad:
             y[s:e + 1] = filtfilt(b, a, y[s:e + 1])
     return y
@@ -96,8 +98,7 @@ class Conditioned:
 
 
 def _median_torso(xy: np.ndarray) -> float:
-    hip = 0.5 * (xy[:, L_HIP] + xy[:, R_HIP])
-    sh = 0.5 * (xy[:, L_SHOULDER] + xy[:, R_SHOULDER])
+    hip, sh = trunk_ends(xy)
     d = np.hypot(*(sh - hip).T)
     return float(np.nanmedian(d)) if np.isfinite(d).any() else float("nan")
 
@@ -200,20 +201,8 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
 
 def missing_spans(track: PoseTrack, min_s: float = 0.5) -> list[tuple[float, float]]:
     """Stretches with no person detected (left the picture, hidden, too dark), in seconds."""
-    det = track.detected
-    out = []
-    i, n = 0, len(det)
-    while i < n:
-        if det[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and not det[j + 1]:
-            j += 1
-        if track.t[j] - track.t[i] >= min_s:
-            out.append((round(float(track.t[i]), 2), round(float(track.t[j]), 2)))
-        i = j + 1
-    return out
+    return [(round(float(track.t[i]), 2), round(float(track.t[j]), 2))
+            for i, j in true_runs(~track.detected) if track.t[j] - track.t[i] >= min_s]
 
 
 def presence_warnings(c: "Conditioned") -> list[str]:
@@ -232,8 +221,7 @@ def subject_switches(track: PoseTrack, torso: float, w: int = 5) -> list[float]:
     """Times where the tracked body moves by more than a torso length, or changes size by half,
     and stays there (5 detections either side compared by their medians): MediaPipe has most
     likely locked onto someone else. One-frame glitches are the outlier filter's business."""
-    hip = 0.5 * (track.xy[:, L_HIP] + track.xy[:, R_HIP])
-    sh = 0.5 * (track.xy[:, L_SHOULDER] + track.xy[:, R_SHOULDER])
+    hip, sh = trunk_ends(track.xy)
     size = np.hypot(*(sh - hip).T)
     ok = np.flatnonzero(np.isfinite(size) & (size > 0))
     if len(ok) < 2 * w or not np.isfinite(torso):

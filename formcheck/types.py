@@ -32,6 +32,12 @@ SIDE_JOINTS = {
                   knee=R_KNEE, ankle=R_ANKLE, heel=R_HEEL, toe=R_FOOT),
 }
 
+def trunk_ends(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hip and shoulder midpoints of landmarks shaped (..., 33, 2): the two ends of the trunk line."""
+    return (0.5 * (xy[..., L_HIP, :] + xy[..., R_HIP, :]),
+            0.5 * (xy[..., L_SHOULDER, :] + xy[..., R_SHOULDER, :]))
+
+
 # Back-profile sampling: PROFILE_T[k] is the position along the hip->shoulder chord (0 = hip).
 PROFILE_T = np.linspace(0.0, 1.0, 25)
 
