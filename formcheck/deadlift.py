@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from .contour import bend_series
-from .signals import Conditioned, condition, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
+from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, gate_plausible, make_fault as _fault
 from .types import Analysis, Fault, PoseTrack, Rep
 
@@ -301,7 +301,7 @@ def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:
         if np.isfinite(vals).sum() < 3:
             continue
         v = vals[np.isfinite(vals)]
-        noise = float(np.median(np.abs(np.diff(v)))) * 1.4826 / np.sqrt(2) if len(v) > 2 else 0.0
+        noise = step_noise(v)
         first = float(np.min(v[:2]))
         last = float(np.mean(v[-max(1, len(v) // 3):]))
         delta = last - first

@@ -11,7 +11,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from .contour import bend_series
-from .signals import Conditioned, condition, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
+from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, gate_plausible, make_fault
 from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
@@ -269,8 +269,7 @@ def _clip_faults(reps: list[Rep], t: np.ndarray, withheld: dict, calibrated: boo
                                  ("arch_deg", "lower-back arch proxy", R["fatigue_drift"].params["arch_line"])):
             d = m(last, key) - m(first, key)
             v = np.array([r.metrics[key] for r in reps if r.metrics.get(key) is not None], dtype=float)
-            # step-to-step noise (robust SD of successive differences): a drift must clear twice that
-            noise = float(np.median(np.abs(np.diff(v)))) * 1.4826 / np.sqrt(2) if len(v) > 2 else 0.0
+            noise = step_noise(v)
             thr = max(line, 2 * noise)
             if np.isfinite(d) and d > thr:
                 out.append(make_fault(R["fatigue_drift"], d, f"The {label} grew by {d:.1f} deg from the first to the last third of the clip "

@@ -30,6 +30,12 @@ def true_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist()))
 
 
+def step_noise(v: np.ndarray) -> float:
+    """Rep-to-rep (or step-to-step) noise: robust SD of successive differences (MAD x 1.4826,
+    over sqrt 2 because a difference carries two samples' noise). A drift must clear twice this."""
+    return float(np.median(np.abs(np.diff(v)))) * 1.4826 / np.sqrt(2) if len(v) > 2 else 0.0
+
+
 def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
     """Linear fill of interior NaN runs no longer than max_gap_s; longer runs stay NaN."""
     x = x.astype(float).copy()
