@@ -16,7 +16,7 @@ import streamlit as st
 from formcheck.compare import curves, default_pair, side_by_side
 from formcheck.pipeline import analyze_video
 from formcheck.report import PROXY_NOTE, reps_table
-from formcheck.thresholds import DEADLIFT
+from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError, PoseTrack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,7 +94,8 @@ def show_results(job: dict) -> None:
     report = json.load(open(os.path.join(out, "report.json")))
     track, a = load_result(job["path"], job["exercise"], job["key"])
     v = report["video"]
-    unit = "rep" if a.exercise == "deadlift" else "step"
+    spec = get_exercise(a.exercise)
+    unit = spec.unit
 
     st.subheader("Capture check")
     c1, c2, c3, c4 = st.columns(4)
@@ -119,7 +120,7 @@ def show_results(job: dict) -> None:
                 st.markdown(f"- {unit} {i}, **{a.metric_info.get(k, {}).get('label', k)}**: {why}")
 
     st.subheader("What we found")
-    back = "back_rounding_deg" if a.exercise == "deadlift" else "arch_deg"
+    back = spec.back_key
     unmeasured = back in a.withheld or any(r.metrics.get(back) is None for r in a.reps)
     if not report["faults"] and unmeasured:
         st.warning(f"No fault crossed its threshold in {len(a.reps)} {unit}s, but the back shape was not measured on "
@@ -148,8 +149,8 @@ def show_results(job: dict) -> None:
 
 def plot(a) -> None:
     import altair as alt
-    keys = [k for k in (("trunk_deg", "hip_deg", "back_rounding_deg") if a.exercise == "deadlift"
-                        else ("trunk_deg", "knee_deg", "arch_deg")) if k in a.series and k not in a.withheld]
+    spec = get_exercise(a.exercise)
+    keys = [k for k in spec.plot_keys if k in a.series and k not in a.withheld]
     if not keys:
         return
     step = max(1, len(a.series["t"]) // 1500)
@@ -158,8 +159,8 @@ def plot(a) -> None:
     chart = alt.Chart(long).mark_line().encode(x=alt.X("t:Q", title="time (s)"), y=alt.Y("deg:Q", title="degrees"), color="metric:N")
     bounds = pd.DataFrame({"t": [r.start_s for r in a.reps], "label": [f"{r.index}" for r in a.reps]})
     layers = [chart, alt.Chart(bounds).mark_rule(color="gray", strokeDash=[3, 3]).encode(x="t:Q")]
-    if a.exercise == "deadlift" and "back_rounding_deg" in keys:
-        thr = pd.DataFrame({"y": [DEADLIFT["lumbar_rounding"].threshold]})
+    if spec.back_key in keys:
+        thr = pd.DataFrame({"y": [spec.back_rule.threshold]})
         layers.append(alt.Chart(thr).mark_rule(color="red").encode(y="y:Q"))
     st.subheader("Angles over time")
     st.altair_chart(alt.layer(*layers).properties(height=260), width="stretch")
@@ -169,19 +170,19 @@ def plot(a) -> None:
 def compare(job, track, a) -> None:
     if len(a.reps) < 2:
         return
-    st.subheader("Compare two " + ("reps" if a.exercise == "deadlift" else "steps"))
+    spec = get_exercise(a.exercise)
+    st.subheader(f"Compare two {spec.units}")
     da, db = default_pair(a)
     idx = [r.index for r in a.reps]
     c1, c2 = st.columns(2)
     ra = c1.selectbox("Left", idx, index=idx.index(da), key="rep_a")
     rb = c2.selectbox("Right", idx, index=idx.index(db), key="rep_b")
-    key = "back_rounding_deg" if a.exercise == "deadlift" else "arch_deg"
-    key = key if key not in a.withheld else "trunk_deg"
+    key = spec.back_key if spec.back_key not in a.withheld else "trunk_deg"
     ph = np.linspace(0, 100, 101)
     df = pd.DataFrame({"phase %": ph, f"rep {ra}": curves(a, a.reps[ra - 1], key), f"rep {rb}": curves(a, a.reps[rb - 1], key)})
     st.line_chart(df, x="phase %", height=200)
     st.caption(f"{a.metric_info.get(key, {}).get('label', key)} over each rep, time-normalised by phase "
-               + ("(lift-off, knee pass, lockout, floor)." if a.exercise == "deadlift" else "(strike, toe-off, next strike)."))
+               + f"({spec.phase_words}).")
     clip = os.path.join(job["out"], f"compare_{ra}_{rb}.mp4")
     if not os.path.exists(clip):
         with st.spinner("Building the side-by-side clip..."):
@@ -206,7 +207,7 @@ def main() -> None:
     st.write("Deadlift and running form from a side-on phone video: reps, angles, a back-rounding proxy, and what to cue.")
     with st.sidebar:
         st.markdown(GUIDE)
-        exercise = st.radio("Exercise", ["auto", "deadlift", "running"], horizontal=True)
+        exercise = st.radio("Exercise", ["auto"] + exercise_names(), horizontal=True)
     upload = st.file_uploader("Upload a video (mp4 or mov)", type=["mp4", "mov", "m4v"])
     path = None
     if upload is not None:

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 
+from .exercise import get as get_exercise, names as exercise_names
 from .types import FormcheckError
 
 
@@ -29,10 +30,11 @@ def _progress_printer(name: str):
 
 def _summary(res) -> str:
     a = res.analysis
-    lines = [f"{a.exercise}: {len(a.reps)} {'reps' if a.exercise == 'deadlift' else 'steps'}; view: {a.view.reason}"]
+    spec = get_exercise(a.exercise)
+    lines = [f"{a.exercise}: {len(a.reps)} {spec.units}; view: {a.view.reason}"]
     for r in a.reps:
         codes = ", ".join(f"{f.code} ({f.severity})" for f in r.faults) or "no faults"
-        lines.append(f"  {'rep' if a.exercise == 'deadlift' else 'step'} {r.index} [{r.start_s:.2f}-{r.end_s:.2f} s]: {codes}")
+        lines.append(f"  {spec.unit} {r.index} [{r.start_s:.2f}-{r.end_s:.2f} s]: {codes}")
         for k, why in r.not_measured.items():
             lines.append(f"    {k} {why}")
     for f in a.faults:
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     an = sub.add_parser("analyze", help="analyse one or more clips")
     an.add_argument("videos", nargs="+")
-    an.add_argument("--exercise", default="auto", choices=["auto", "deadlift", "running"])
+    an.add_argument("--exercise", default="auto", choices=["auto"] + exercise_names())
     an.add_argument("--out", required=True, help="output folder (one sub-folder per clip when several are given)")
     an.add_argument("--no-video", action="store_true", help="skip the annotated clip")
     an.add_argument("--jobs", type=int, default=1, help="clips analysed in parallel")

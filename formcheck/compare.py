@@ -4,20 +4,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .exercise import get as get_exercise
 from .render import Overlay
 from .types import Analysis, PoseTrack, Rep
 from .video import H264Writer, frames
 
-PHASES = {"deadlift": ("liftoff", "knee_pass", "lockout", "end"),
-          "running": ("foot_strike", "toe_off", "next_strike")}
-
-
 def default_pair(a: Analysis) -> tuple[int, int]:
-    """Deadlift: least vs most rounded rep; running: an early vs a late step. 1-based indices."""
+    """Deadlift (spec.pair_by_back): the least vs the most rounded rep; running: an early vs a
+    late step. 1-based indices."""
     if len(a.reps) < 2:
         return (1, 1)
-    if a.exercise == "deadlift":
-        vals = [(r.metrics.get("back_rounding_deg"), r.index) for r in a.reps if r.metrics.get("back_rounding_deg") is not None]
+    spec = get_exercise(a.exercise)
+    if spec.pair_by_back:
+        vals = [(r.metrics.get(spec.back_key), r.index) for r in a.reps if r.metrics.get(spec.back_key) is not None]
         if len(vals) >= 2:
             return min(vals)[1], max(vals)[1]
         return a.reps[0].index, a.reps[-1].index
@@ -28,7 +27,7 @@ def default_pair(a: Analysis) -> tuple[int, int]:
 def phase_map(rep: Rep, exercise: str, n_out: int) -> np.ndarray:
     """Source frame index for each of n_out output frames, piecewise-linear between key frames,
     so lift-off, knee pass and lockout (or strike and toe-off) line up in both panels."""
-    keys = [rep.key_frames[k] for k in PHASES[exercise] if k in rep.key_frames]
+    keys = [rep.key_frames[k] for k in get_exercise(exercise).phases if k in rep.key_frames]
     keys = np.maximum.accumulate(np.asarray(keys, dtype=float))
     if len(keys) < 2 or keys[-1] <= keys[0]:
         keys = np.array([rep.frames[0], rep.frames[1]], dtype=float)
@@ -69,7 +68,7 @@ def side_by_side(path: str, track: PoseTrack, a: Analysis, rep_a: int, rep_b: in
                 fr = kept.get(int(m[k]))
                 if fr is not None:
                     canvas[40:, col * w_panel: col * w_panel + fr.shape[1]] = fr
-                label = f"{'Rep' if a.exercise == 'deadlift' else 'Step'} {rep.index}  ({rep.start_s:.1f}-{rep.end_s:.1f} s)"
+                label = f"{get_exercise(a.exercise).unit.title()} {rep.index}  ({rep.start_s:.1f}-{rep.end_s:.1f} s)"
                 cv2.putText(canvas, label, (col * w_panel + 10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
             w.write(canvas)
     return out_path

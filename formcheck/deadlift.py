@@ -5,6 +5,7 @@ import numpy as np
 from .contour import bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, gate_plausible, make_fault as _fault
+from .exercise import Exercise
 from .types import Analysis, Fault, PoseTrack, Rep
 
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
@@ -310,3 +311,13 @@ def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:
             out.append(_fault(rule, delta, f"The {label} grew by {delta:.0f} deg from the first reps to the last third of the set (rep-to-rep noise {noise:.1f} deg).",
                               reps[0].start_s, reps[-1].end_s, threshold=round(thr, 2)))
     return out
+
+
+SPEC = Exercise(
+    name="deadlift", unit="rep", analyze=analyze,
+    phases=("liftoff", "knee_pass", "lockout", "end"), phase_words="lift-off, knee pass, lockout, floor",
+    readouts=(("trunk_deg", "Trunk", "deg"), ("hip_deg", "Hip", "deg"), ("knee_deg", "Knee", "deg"),
+              ("back_rounding_deg", "Back rounding*", "deg")),
+    plot_keys=("trunk_deg", "hip_deg", "back_rounding_deg"),
+    back_key="back_rounding_deg", back_rule=DEADLIFT["lumbar_rounding"], back_window=("setup", "knee_pass"),
+    pair_by_back=True, rules=DEADLIFT)

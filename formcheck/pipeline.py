@@ -9,18 +9,17 @@ import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
-from typing import Callable
+
 
 import numpy as np
 
-from . import deadlift
+from . import exercise as exercise_spec
 from .extract import Progress, extract_pose
 from .render import Overlay
 from .report import build_report, frames_table, reps_table, write_json
 from .types import L_ANKLE, R_ANKLE, Analysis, FormcheckError, PoseTrack
 from .video import H264Writer, frames
 
-EXERCISES = ("auto", "deadlift", "running")
 MIN_DETECTED = 0.2   # a person in fewer frames than this: no analysis
 
 
@@ -35,16 +34,6 @@ class Result:
     def annotated_path(self) -> str | None:
         p = os.path.join(self.out_dir, "annotated.mp4") if self.out_dir else None
         return p if p and os.path.exists(p) else None
-
-
-def _analysers() -> dict[str, Callable[[PoseTrack], Analysis]]:
-    out = {"deadlift": deadlift.analyze}
-    try:
-        from . import running
-        out["running"] = running.analyze
-    except ImportError:
-        pass
-    return out
 
 
 def choose_exercise(track: PoseTrack) -> tuple[str, str]:
@@ -81,10 +70,7 @@ def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
         warnings.simplefilter("ignore", RuntimeWarning)
         if exercise == "auto":
             exercise, note = choose_exercise(track)
-        analysers = _analysers()
-        if exercise not in analysers:
-            raise FormcheckError(f"Exercise '{exercise}' is not supported (choose from {', '.join(analysers)}).")
-        a = analysers[exercise](track)
+        a = exercise_spec.get(exercise).analyze(track)
     if note:
         a.warnings.insert(0, note)
         a.summary["exercise_choice"] = note
@@ -112,14 +98,14 @@ def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = N
     """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv and annotated.mp4
     there; everything is built in a temporary folder first so a failure leaves nothing half-written.
     pose_workers: see extract_pose (None: two pose processes on a long clip, one otherwise)."""
-    if exercise not in EXERCISES:
-        raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of {', '.join(EXERCISES)}.")
+    if exercise != "auto" and exercise not in exercise_spec.names():
+        raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of auto, {', '.join(exercise_spec.names())}.")
     if track is None:
         track = extract_pose(path, progress, workers=pose_workers)
     a = analyze_track(track, exercise)
     if not a.reps:
         why = "; ".join(a.warnings) or "no rep was found"
-        raise FormcheckError(f"No complete {'rep' if a.exercise == 'deadlift' else 'stride'} could be measured in this clip: {why}")
+        raise FormcheckError(f"No complete {exercise_spec.get(a.exercise).unit} could be measured in this clip: {why}")
     report = build_report(track, a)
     if out_dir is None:
         return Result(track, a, report)

@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 
 from .contour import back_points
-from .thresholds import BACK_RULE, BACK_SHAPE_SD
+from .exercise import get as get_exercise
+from .thresholds import BACK_SHAPE_SD
 from .types import L_HIP, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
@@ -16,13 +17,6 @@ CYAN = (0, 200, 230)
 _BONES = [("shoulder", "elbow"), ("elbow", "wrist"), ("shoulder", "hip"), ("hip", "knee"), ("knee", "ankle"),
           ("ankle", "heel"), ("heel", "toe"), ("ankle", "toe")]
 
-# Per-exercise readouts: (series key, label, unit)
-READOUTS = {
-    "deadlift": [("trunk_deg", "Trunk", "deg"), ("hip_deg", "Hip", "deg"), ("knee_deg", "Knee", "deg"),
-                 ("back_rounding_deg", "Back rounding*", "deg")],
-    "running": [("trunk_deg", "Trunk lean", "deg"), ("knee_deg", "Knee", "deg"),
-                ("arch_deg", "Back arch*", "deg")],
-}
 MAX_BANNERS = 3  # the most recent faults; a run can have one every step
 FOOTNOTE = "* estimate from the silhouette outline, not spine bones"
 UNCERTAINTY = {"back_rounding_deg": BACK_SHAPE_SD}  # +/- shown beside the live number
@@ -75,13 +69,13 @@ class Overlay:
         self.side = analysis.view.side if analysis.view.side in SIDE_JOINTS else "left"
         self.dorsal = -1.0 if analysis.view.facing == "right" else 1.0
         self.dorsal_idx = 1 if self.dorsal < 0 else 0
-        back_rule = BACK_RULE.get(analysis.exercise)
-        self.round_thr = rounding_threshold if rounding_threshold is not None else (back_rule.threshold if back_rule else None)
+        self.spec = get_exercise(analysis.exercise)
+        self.round_thr = rounding_threshold if rounding_threshold is not None else self.spec.back_rule.threshold
         self._sprites: dict = {}
         spans = []
         for rep in analysis.reps:
             for f in rep.faults:
-                spans.append((f.start_s, max(f.end_s, f.start_s + 1.5), f"Rep {rep.index}: {f.code.replace('_', ' ')}", f.severity))
+                spans.append((f.start_s, max(f.end_s, f.start_s + 1.5), f"{self.spec.unit.title()} {rep.index}: {f.code.replace('_', ' ')}", f.severity))
         for f in analysis.faults:
             spans.append((f.end_s - 2.0, f.end_s + 2.0, f"Set: {f.code.replace('_', ' ')}", f.severity))
         # What the panel shows at each frame, worked out once: per-frame loops over every rep
@@ -91,15 +85,17 @@ class Overlay:
         for rep in reversed(analysis.reps):  # the first rep containing t wins, as listed
             a, b = np.searchsorted(t, rep.start_s, "left"), np.searchsorted(t, rep.end_s, "right")
             self.rep_shown[a:b] = rep.index
-        # The deadlift's back is measured from set-up to knee height: the outline is drawn only
-        # there, so what is drawn is what was measured (at lockout a plate often hides the hips).
+        # Where the exercise measures the back only in part of a rep (the deadlift: set-up to knee
+        # height), the outline is drawn only there: what is drawn is what was measured (at lockout
+        # a plate often hides the hips).
         self.back_frames = None
-        if analysis.exercise == "deadlift":
+        if self.spec.back_window:
+            k0, k1 = self.spec.back_window
             self.back_frames = np.zeros(len(t), dtype=bool)
             for rep in analysis.reps:
                 k = rep.key_frames
-                if "setup" in k and "knee_pass" in k:
-                    self.back_frames[k["setup"]:k["knee_pass"] + 1] = True
+                if k0 in k and k1 in k:
+                    self.back_frames[k[k0]:k[k1] + 1] = True
         self.banners: dict[int, list] = {}
         for span in spans:
             a, b = np.searchsorted(t, span[0], "left"), np.searchsorted(t, span[1], "right")
@@ -142,7 +138,7 @@ class Overlay:
 
     def _back(self, img, i, lw):
         """The measured back outline, coloured by the rounding/arch proxy at this frame."""
-        key = "back_rounding_deg" if self.a.exercise == "deadlift" else "arch_deg"
+        key = self.spec.back_key
         if not self.a.view.ok or key in self.a.withheld:
             return
         if self.back_frames is not None and not self.back_frames[i]:
@@ -161,10 +157,9 @@ class Overlay:
         a = self.a
         x0, y = int(12 * self.scale), int(28 * self.scale)
         dy = int(26 * self.scale)
-        label = "Rep" if a.exercise == "deadlift" else "Step"
-        self._text(img, f"{label} {self.rep_shown[i]}/{len(a.reps)}", (x0, y), WHITE, 0.8, 2)
+        self._text(img, f"{self.spec.unit.title()} {self.rep_shown[i]}/{len(a.reps)}", (x0, y), WHITE, 0.8, 2)
         y += dy
-        for key, name, unit in READOUTS.get(a.exercise, []):
+        for key, name, unit in self.spec.readouts:
             if key in a.withheld or key not in a.series:
                 continue
             v = a.series[key][i] if i < len(a.series[key]) else np.nan

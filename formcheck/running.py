@@ -13,6 +13,7 @@ from scipy.signal import find_peaks
 from .contour import bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, gate_plausible, make_fault
+from .exercise import Exercise
 from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
 
@@ -340,3 +341,11 @@ def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: l
         withheld["pelvic_drop_deg"] = "Pelvic drop needs a rear view (runner moving away from the camera)."
     summary["step_count"] = len(reps)
     return reps, faults
+
+
+SPEC = Exercise(
+    name="running", unit="step", analyze=analyze,
+    phases=("foot_strike", "toe_off", "next_strike"), phase_words="strike, toe-off, next strike",
+    readouts=(("trunk_deg", "Trunk lean", "deg"), ("knee_deg", "Knee", "deg"), ("arch_deg", "Back arch*", "deg")),
+    plot_keys=("trunk_deg", "knee_deg", "arch_deg"),
+    back_key="arch_deg", back_rule=R["overarching_lower_back"], rules=R)

@@ -138,9 +138,6 @@ RUNNING = {
 # and the back-shape estimate withheld; above it a front or rear view.
 VIEW = {"side_on_max": 0.30, "oblique_max": 0.45}
 
-# The back-shape rule each exercise colours its outline and plots against.
-BACK_RULE = {"deadlift": DEADLIFT["lumbar_rounding"], "running": RUNNING["overarching_lower_back"]}
-
 # Between-body spread (1 SD) of the outline bend of flat backs, from the same 17 clips: the
 # uncertainty of one rep's number when nothing calibrates this body's own shape.
 BACK_SHAPE_SD = 6.9
