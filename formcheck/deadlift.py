@@ -261,31 +261,8 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
         elif m[k] is not None:
             m[k] = round(float(m[k]), 3)
 
-    faults: list[Fault] = []
-    T = t
-    R = DEADLIFT
-    v, sd = m["back_rounding_deg"], m["back_rounding_sd_deg"]
-    if v is not None and v > R["lumbar_rounding"].threshold:
-        faults.append(_fault(R["lumbar_rounding"], v, f"Back outline bent {v:.0f} +/- {sd:.0f} deg between set-up and knee height, "
-                             f"where flat backs read about 0 (estimate from the silhouette).", T[setup], T[knee_pass]))
-    v = m["hip_shoulder_rise_ratio"]
-    if v is not None and v > R["hips_shoot_up"].threshold:
-        faults.append(_fault(R["hips_shoot_up"], v, f"Hips rose {v:.1f}x as far as the shoulders in the first part of the pull.", T[setup], T[early]))
-    elif (v := m["early_trunk_change_deg"]) is not None and v > R["hips_shoot_up_trunk"].threshold:
-        faults.append(_fault(R["hips_shoot_up_trunk"], v, f"Your back went {v:.0f} deg more horizontal as the pull started: the legs straightened before the back moved.", T[setup], T[early]))
-    thigh, trunk0 = m["liftoff_thigh_deg"], m["liftoff_trunk_deg"]
-    sq = R["squatting_deadlift"]
-    squat = thigh is not None and trunk0 is not None and (
-        (thigh < sq.threshold and trunk0 < sq.params["trunk_max"])
-        or (thigh < sq.params["upright_thigh"] and trunk0 < sq.params["upright_trunk"]))
-    if squat:
-        faults.append(_fault(R["squatting_deadlift"], thigh, f"Thigh {thigh:.0f} deg from horizontal with the trunk {trunk0:.0f} deg from vertical at lift-off: a squat-style start.", T[setup], T[liftoff]))
-    v = m["lockout_hyperext_deg"]
-    if v is not None and v > R["lockout_lean_back"].threshold:
-        faults.append(_fault(R["lockout_lean_back"], v, f"At lockout the trunk leaned {v:.0f} deg behind the line of the thigh (hips pushed through, shoulders back).", T[lock], T[ue]))
-    v = m["bar_drift_fl"]
-    if v is not None and v > R["bar_drift"].threshold:
-        faults.append(_fault(R["bar_drift"], v, f"The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor during the pull.", T[liftoff], T[lock]))
+    at = dict(setup=t[setup], liftoff=t[liftoff], early=t[early], knee_pass=t[knee_pass], lockout=t[lock], hold_end=t[ue])
+    faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
     return Rep(index=index, start_s=round(float(t[liftoff]), 3), end_s=round(float(t[end]), 3), frames=(liftoff, end),
                key_frames=dict(setup=setup, liftoff=liftoff, knee_pass=knee_pass, lockout=lock, end=end),
                metrics=m, faults=faults, not_measured=not_measured)
@@ -311,6 +288,61 @@ def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:
             out.append(_fault(rule, delta, f"The {label} grew by {delta:.0f} deg from the first reps to the last third of the set (rep-to-rep noise {noise:.1f} deg).",
                               reps[0].start_s, reps[-1].end_s, threshold=round(thr, 2)))
     return out
+
+
+# --- the per-rep rules: each reads a rep's metrics (and event times), numbers from DEADLIFT ---
+Times = dict  # event name -> seconds: setup, liftoff, early, knee_pass, lockout, hold_end
+
+
+def lumbar_rounding(m: dict, at: Times) -> Fault | None:
+    v, sd, rule = m.get("back_rounding_deg"), m.get("back_rounding_sd_deg"), DEADLIFT["lumbar_rounding"]
+    if v is None or v <= rule.threshold:
+        return None
+    return _fault(rule, v, f"Back outline bent {v:.0f} +/- {sd or BACK_SHAPE_SD:.0f} deg between set-up and knee height, "
+                  "where flat backs read about 0 (estimate from the silhouette).", at["setup"], at["knee_pass"])
+
+
+def hips_shoot_up(m: dict, at: Times) -> Fault | None:
+    """Hips rising faster than the shoulders, or (where the ratio is not measured or not past its
+    line) the trunk tipping more horizontal as the legs straighten."""
+    v, rule = m.get("hip_shoulder_rise_ratio"), DEADLIFT["hips_shoot_up"]
+    if v is not None and v > rule.threshold:
+        return _fault(rule, v, f"Hips rose {v:.1f}x as far as the shoulders in the first part of the pull.", at["setup"], at["early"])
+    v, rule = m.get("early_trunk_change_deg"), DEADLIFT["hips_shoot_up_trunk"]
+    if v is not None and v > rule.threshold:
+        return _fault(rule, v, f"Your back went {v:.0f} deg more horizontal as the pull started: the legs straightened "
+                      "before the back moved.", at["setup"], at["early"])
+    return None
+
+
+def squat_start(m: dict, at: Times) -> Fault | None:
+    thigh, trunk0, rule = m.get("liftoff_thigh_deg"), m.get("liftoff_trunk_deg"), DEADLIFT["squatting_deadlift"]
+    if thigh is None or trunk0 is None:
+        return None
+    p = rule.params
+    if (thigh < rule.threshold and trunk0 < p["trunk_max"]) or (thigh < p["upright_thigh"] and trunk0 < p["upright_trunk"]):
+        return _fault(rule, thigh, f"Thigh {thigh:.0f} deg from horizontal with the trunk {trunk0:.0f} deg from vertical at "
+                      "lift-off: a squat-style start.", at["setup"], at["liftoff"])
+    return None
+
+
+def lockout_lean_back(m: dict, at: Times) -> Fault | None:
+    v, rule = m.get("lockout_hyperext_deg"), DEADLIFT["lockout_lean_back"]
+    if v is None or v <= rule.threshold:
+        return None
+    return _fault(rule, v, f"At lockout the trunk leaned {v:.0f} deg behind the line of the thigh (hips pushed through, "
+                  "shoulders back).", at["lockout"], at["hold_end"])
+
+
+def bar_drift(m: dict, at: Times) -> Fault | None:
+    v, rule = m.get("bar_drift_fl"), DEADLIFT["bar_drift"]
+    if v is None or v <= rule.threshold:
+        return None
+    return _fault(rule, v, f"The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor "
+                  "during the pull.", at["liftoff"], at["lockout"])
+
+
+REP_RULES = (lumbar_rounding, hips_shoot_up, squat_start, lockout_lean_back, bar_drift)
 
 
 SPEC = Exercise(

@@ -212,15 +212,8 @@ def analyze(track: PoseTrack) -> Analysis:
         for key in list(m):
             v = m[key]
             m[key] = None if key in withheld or v is None or not np.isfinite(v) else round(float(v), 3)
-        faults: list[Fault] = []
-        sh, reach = m["shank_at_contact_deg"], m["heel_ahead_ll"]
-        if sh is not None and sh > R["overstride"].threshold:
-            faults.append(make_fault(R["overstride"], sh, f"The shin was {sh:.0f} deg past vertical at foot strike (ankle ahead of knee).", t[a], t[min(a + 3, len(t) - 1)]))
-        elif reach is not None and reach > R["overstride_reach"].threshold:
-            faults.append(make_fault(R["overstride_reach"], reach, f"The heel landed {reach:.2f} leg lengths ahead of the hips.", t[a], t[min(a + 3, len(t) - 1)]))
-        bo = m["bounce_ll"]
-        if bo is not None and bo > R["excess_bounce"].threshold:
-            faults.append(make_fault(R["excess_bounce"], bo, f"The hips moved up and down {bo:.2f} leg lengths in this step.", t[a], t[b]))
+        at = dict(strike=t[a], after_strike=t[min(a + 3, len(t) - 1)], next_strike=t[b])
+        faults = [x for x in (rule(m, at) for rule in STEP_RULES) if x is not None]
         reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
                         key_frames=dict(foot_strike=int(a), toe_off=int(to_i), next_strike=int(b)), metrics=m, faults=faults,
                         not_measured=not_measured))
@@ -341,6 +334,30 @@ def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: l
         withheld["pelvic_drop_deg"] = "Pelvic drop needs a rear view (runner moving away from the camera)."
     summary["step_count"] = len(reps)
     return reps, faults
+
+
+# --- the per-step rules: each reads a step's metrics (and event times), numbers from RUNNING ---
+
+def overstride(m: dict, at: dict) -> Fault | None:
+    sh, reach = m.get("shank_at_contact_deg"), m.get("heel_ahead_ll")
+    if sh is not None and sh > R["overstride"].threshold:
+        return make_fault(R["overstride"], sh, f"The shin was {sh:.0f} deg past vertical at foot strike (ankle ahead of knee).",
+                          at["strike"], at["after_strike"])
+    if reach is not None and reach > R["overstride_reach"].threshold:
+        return make_fault(R["overstride_reach"], reach, f"The heel landed {reach:.2f} leg lengths ahead of the hips.",
+                          at["strike"], at["after_strike"])
+    return None
+
+
+def excess_bounce(m: dict, at: dict) -> Fault | None:
+    bo = m.get("bounce_ll")
+    if bo is None or bo <= R["excess_bounce"].threshold:
+        return None
+    return make_fault(R["excess_bounce"], bo, f"The hips moved up and down {bo:.2f} leg lengths in this step.",
+                      at["strike"], at["next_strike"])
+
+
+STEP_RULES = (overstride, excess_bounce)
 
 
 SPEC = Exercise(

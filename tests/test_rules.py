@@ -1,0 +1,63 @@
+"""Each fault rule on its own: a rep's metrics in, a fault or None out, firing just past the
+number in the rule table and not at or below it."""
+import pytest
+
+from formcheck import deadlift, running
+from formcheck.thresholds import DEADLIFT, RUNNING
+
+AT = dict(setup=1.0, liftoff=1.2, early=1.5, knee_pass=1.7, lockout=2.3, hold_end=2.8)
+
+
+def thr(rule, d=0.0):
+    return rule.threshold + d
+
+
+@pytest.mark.parametrize("rule,key,table", [
+    (deadlift.lumbar_rounding, "back_rounding_deg", "lumbar_rounding"),
+    (deadlift.lockout_lean_back, "lockout_hyperext_deg", "lockout_lean_back"),
+    (deadlift.bar_drift, "bar_drift_fl", "bar_drift"),
+])
+def test_single_number_rules_fire_just_past_their_line(rule, key, table):
+    line = DEADLIFT[table]
+    assert rule({key: thr(line, 0.01), "back_rounding_sd_deg": 7.0}, AT).code == line.code
+    assert rule({key: thr(line), "back_rounding_sd_deg": 7.0}, AT) is None
+    assert rule({key: None}, AT) is None  # not measured: never a fault
+
+
+def test_lumbar_rounding_says_how_sure_and_when():
+    f = deadlift.lumbar_rounding({"back_rounding_deg": 25.0, "back_rounding_sd_deg": 8.0}, AT)
+    assert "+/- 8" in f.message and (f.start_s, f.end_s) == (AT["setup"], AT["knee_pass"])
+    assert f.basis and f.cue and f.evidence == "P"
+
+
+def test_hips_shoot_up_ratio_or_trunk():
+    ratio, trunk = DEADLIFT["hips_shoot_up"], DEADLIFT["hips_shoot_up_trunk"]
+    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": thr(ratio, 0.1), "early_trunk_change_deg": 0.0}, AT).unit == "ratio"
+    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": None, "early_trunk_change_deg": thr(trunk, 1)}, AT).unit == "deg"
+    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": 1.0, "early_trunk_change_deg": thr(trunk)}, AT) is None
+
+
+def test_squat_start_needs_a_flat_thigh_and_an_upright_trunk():
+    r = DEADLIFT["squatting_deadlift"]
+    p = r.params
+    assert deadlift.squat_start({"liftoff_thigh_deg": r.threshold - 1, "liftoff_trunk_deg": p["trunk_max"] - 1}, AT)
+    assert deadlift.squat_start({"liftoff_thigh_deg": r.threshold - 1, "liftoff_trunk_deg": p["trunk_max"] + 1}, AT) is None
+    assert deadlift.squat_start({"liftoff_thigh_deg": p["upright_thigh"] - 1, "liftoff_trunk_deg": p["upright_trunk"] - 1}, AT)
+    assert deadlift.squat_start({"liftoff_thigh_deg": 40.0, "liftoff_trunk_deg": 20.0}, AT) is None
+    assert deadlift.squat_start({"liftoff_thigh_deg": None, "liftoff_trunk_deg": 20.0}, AT) is None
+
+
+def test_overstride_shank_or_reach():
+    sh, reach = RUNNING["overstride"], RUNNING["overstride_reach"]
+    at = dict(strike=1.0, after_strike=1.1, next_strike=1.35)
+    assert running.overstride({"shank_at_contact_deg": sh.threshold + 1, "heel_ahead_ll": 0.0}, at).unit == "deg"
+    assert running.overstride({"shank_at_contact_deg": 0.0, "heel_ahead_ll": reach.threshold + 0.01}, at).unit == "leg lengths"
+    assert running.overstride({"shank_at_contact_deg": sh.threshold, "heel_ahead_ll": reach.threshold}, at) is None
+
+
+def test_excess_bounce():
+    b = RUNNING["excess_bounce"]
+    at = dict(strike=1.0, after_strike=1.1, next_strike=1.35)
+    assert running.excess_bounce({"bounce_ll": b.threshold + 0.01}, at).code == "excess_bounce"
+    assert running.excess_bounce({"bounce_ll": b.threshold}, at) is None
+    assert running.excess_bounce({"bounce_ll": None}, at) is None
