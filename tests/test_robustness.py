@@ -92,8 +92,14 @@ def test_two_people_side_by_side(tmp_path):
         return np.hstack([im, o])
     p = derive(clip(*FORMFIT), str(tmp_path / "two.mp4"), fn=pair)
     res = analyze_video(p, "deadlift")
-    assert "Subject" in res.report["subject"]
+    assert res.report["subject"]  # says how the subject was chosen
     assert len(res.analysis.reps) in (1, 2)
+    # one body throughout: the tracked hips stay on one side of the seam, or the jump is reported
+    seam = res.track.video.width - other[0].shape[1]
+    hip_x = np.nanmean(res.track.xy[:, [23, 24], 0], axis=1)
+    seen = np.isfinite(hip_x)
+    left = float(np.mean(hip_x[seen] < seam))
+    assert max(left, 1 - left) > 0.95 or any("jumped" in w for w in res.analysis.warnings)
 
 
 def test_lifter_leaving_the_frame(tmp_path):
@@ -115,12 +121,7 @@ def test_lifter_leaving_the_frame(tmp_path):
 
 def test_very_dark_clip(tmp_path):
     p = derive(clip(*FORMFIT), str(tmp_path / "dark.mp4"), fn=lambda i, im: (im * 0.12).astype(np.uint8))
-    try:
-        n = reps(p)
-    except FormcheckError as e:
-        assert "person" in str(e) or "rep" in str(e)
-    else:
-        assert n == 2
+    assert reps(p) == 2  # MediaPipe still finds the lifter at 12% brightness: both reps
 
 
 def test_very_small_subject(tmp_path):
@@ -131,12 +132,10 @@ def test_very_small_subject(tmp_path):
         out[h - small.shape[0]:, (w - small.shape[1]) // 2:(w - small.shape[1]) // 2 + small.shape[1]] = small
         return out
     p = derive(clip(*FORMFIT), str(tmp_path / "tiny.mp4"), fn=tiny)
-    try:
-        n = reps(p)
-    except FormcheckError as e:
-        assert str(e)
-    else:
-        assert n in (0, 1, 2)
+    a = analyze_video(p, "deadlift").analysis
+    # At 1/5 scale the person is not found for the first second: rep 1 is missed, and the user is
+    # told where nobody was found - never a silent short count.
+    assert len(a.reps) == 2 or (len(a.reps) >= 1 and any("No person was found" in w for w in a.warnings))
 
 
 def test_batch_reports_a_failed_clip_without_stopping(tmp_path):
