@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from .pose import POSE_MAX_SIDE, PoseEstimator
+from .pose import POSE_MAX_SIDE, BackendFactory, PoseEstimator
 from .types import (N_LANDMARKS, PROFILE_T, FormcheckError, trunk_ends,
                     PoseTrack)
 from .video import frames, probe
@@ -59,8 +59,8 @@ class _Rows:
 
 
 def _track_from(path: str, start_s: float | None, keep_from: float, rows: _Rows, stop=None,
-                max_frames: int | None = None, on_frame=None) -> None:
-    with PoseEstimator() as est:
+                max_frames: int | None = None, on_frame=None, backend: BackendFactory = PoseEstimator) -> None:
+    with backend() as est:
         for i, (t, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE, start_s=start_s)):
             if max_frames is not None and i >= max_frames:
                 break
@@ -183,13 +183,15 @@ def _workers(duration_s: float, workers: int | None, max_frames: int | None) -> 
 
 
 def extract_pose(path: str, progress: Progress | None = None, max_frames: int | None = None,
-                 workers: int | None = None) -> PoseTrack:
+                 workers: int | None = None, backend: BackendFactory | None = None) -> PoseTrack:
     """workers: pose processes (1 or 2); None = 2 on a multi-core machine for clips of
-    PARALLEL_MIN_S or more (FORMCHECK_POSE_WORKERS overrides)."""
+    PARALLEL_MIN_S or more (FORMCHECK_POSE_WORKERS overrides). backend: a factory of PoseBackend
+    (default MediaPipe's PoseEstimator); another backend runs in this process alone, since the
+    helper process can only build the default."""
     info = probe(path)
     total = info.frames
     helper, split, joined = None, None, None
-    if _workers(info.duration_s, workers, max_frames) > 1:
+    if backend is None and _workers(info.duration_s, workers, max_frames) > 1:
         split = _split_time(info.duration_s, info.fps)
         helper = _Helper(path, split - WARMUP_S, split)
     rows = _Rows()
@@ -216,7 +218,7 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
         return False
 
     try:
-        _track_from(path, None, 0.0, rows, stop=at_join, max_frames=max_frames)
+        _track_from(path, None, 0.0, rows, stop=at_join, max_frames=max_frames, backend=backend or PoseEstimator)
     finally:
         if helper is not None:
             helper.stop()

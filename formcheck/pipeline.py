@@ -94,14 +94,14 @@ def render_video(path: str, track: PoseTrack, a: Analysis, out_path: str, progre
 
 def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = None, render: bool = True,
                   progress: Progress | None = None, track: PoseTrack | None = None,
-                  pose_workers: int | None = None) -> Result:
+                  pose_workers: int | None = None, backend=None) -> Result:
     """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv and annotated.mp4
     there; everything is built in a temporary folder first so a failure leaves nothing half-written.
-    pose_workers: see extract_pose (None: two pose processes on a long clip, one otherwise)."""
+    pose_workers, backend: see extract_pose (None: MediaPipe, two pose processes on a long clip)."""
     if exercise != "auto" and exercise not in exercise_spec.names():
         raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of auto, {', '.join(exercise_spec.names())}.")
     if track is None:
-        track = extract_pose(path, progress, workers=pose_workers)
+        track = extract_pose(path, progress, workers=pose_workers, backend=backend)
     a = analyze_track(track, exercise)
     if not a.reps:
         why = "; ".join(a.warnings) or "no rep was found"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -33,6 +34,18 @@ def _quiet_native_stderr():
     finally:
         os.dup2(fd, 2)
         os.close(fd)
+
+
+class PoseBackend(Protocol):
+    """What the pose pass needs from a pose model: a context manager whose process() turns one
+    (downscaled) RGB frame into landmarks in full-frame pixels, their visibility and the back
+    profile. PoseEstimator (MediaPipe) is the default; tests pass a fake."""
+
+    def __enter__(self) -> "PoseBackend": ...
+
+    def __exit__(self, *exc) -> None: ...
+
+    def process(self, rgb_small: np.ndarray, full_size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
 class PoseEstimator:
@@ -87,3 +100,6 @@ class PoseEstimator:
             hip, shoulder = trunk_ends(small)
             prof = chord_profile(res.segmentation_mask, hip, shoulder)
         return xy, vis, prof
+
+
+BackendFactory = Callable[[], PoseBackend]

@@ -151,7 +151,7 @@ def test_batch_reports_a_failed_clip_without_stopping(tmp_path):
     assert not (out / "broken").exists()
 
 
-def test_ten_minute_clip_streams_through(tmp_path, track_of, monkeypatch):
+def test_ten_minute_clip_streams_through(tmp_path, track_of):
     """A 10-minute treadmill run (the 12 s side-view clip at quarter size, looped 50 times):
     decode, the pose pass, the analysis, the report and the annotated export all stream through
     18,000 frames, and the numbers match the 12 s clip's.
@@ -159,7 +159,6 @@ def test_ten_minute_clip_streams_through(tmp_path, track_of, monkeypatch):
     The pose model is replayed from the real clip's MediaPipe landmarks here: running MediaPipe
     on 18,000 frames would take 6-8 minutes of the suite. Its throughput and memory on long
     clips are what `python -m formcheck.bench speed/memory` measure."""
-    from formcheck import extract
     from formcheck.bench import loop_clip
     name = ("running", "run_zzzhushi_treadmill_side_1.mp4")
     real = track_of(*name)
@@ -187,10 +186,8 @@ def test_ten_minute_clip_streams_through(tmp_path, track_of, monkeypatch):
             scale = np.array(full_size, float) / (real.video.width, real.video.height)
             return real.xy[j] * scale, real.vis[j], real.profile[j]
 
-    monkeypatch.setattr(extract, "PoseEstimator", Replay)
-    monkeypatch.setenv("FORMCHECK_POSE_WORKERS", "1")
     out = tmp_path / "out"
-    res = analyze_video(long, "running", out_dir=str(out))
+    res = analyze_video(long, "running", out_dir=str(out), backend=Replay)
     short = analyze_video(clip(*name), "running", track=real)
     assert len(res.track) == info.frames
     assert res.analysis.summary["cadence_spm"] == pytest.approx(short.analysis.summary["cadence_spm"], rel=0.02)
