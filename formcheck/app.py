@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import json
 import os
 
 import numpy as np
@@ -14,7 +13,8 @@ import pandas as pd
 import streamlit as st
 
 from formcheck.compare import curves, default_pair, side_by_side
-from formcheck.pipeline import analyze_video
+from formcheck.pipeline import Result, analyze_track, analyze_video
+from formcheck.report import build_report
 from formcheck.report import PROXY_NOTE, reps_table
 from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError, PoseTrack
@@ -61,12 +61,20 @@ def stash_upload(upload) -> str:
 
 
 def run_analysis(path: str, exercise: str) -> dict:
-    """Analyse once per (file content, exercise); later reruns read the cached results."""
+    """Analyse once per (file content, exercise) and keep that one Result for the session; a
+    result folder already on disk (an earlier session) is rebuilt from its cached pose track,
+    which needs no pose inference."""
     key = file_hash(path)
     out = os.path.join(CACHE, key, exercise)
     done = os.path.join(out, "report.json")
     track_path = os.path.join(CACHE, key, "track.npz")
-    if not os.path.exists(done):
+    results = st.session_state.setdefault("results", {})
+    res = results.get((key, exercise))
+    if res is None and os.path.exists(done) and os.path.exists(track_path):
+        track = PoseTrack.load(track_path)
+        a = analyze_track(track, exercise)
+        res = Result(track, a, build_report(track, a), out)
+    if res is None:
         bar = st.progress(0.0, text="Starting...")
 
         def progress(stage: str, i: int, n: int) -> None:
@@ -78,21 +86,14 @@ def run_analysis(path: str, exercise: str) -> dict:
         if track is None:
             res.track.save(track_path)
         bar.empty()
-    return {"key": key, "out": out, "track": track_path, "path": path, "exercise": exercise}
-
-
-@st.cache_data(show_spinner=False)
-def load_result(path: str, exercise: str, key: str):
-    """Rebuild the analysis from the cached pose track (fast: no pose inference)."""
-    from formcheck.pipeline import analyze_track
-    track = PoseTrack.load(os.path.join(CACHE, key, "track.npz"))
-    return track, analyze_track(track, exercise)
+    results[(key, exercise)] = res
+    return {"key": key, "out": out, "path": path, "exercise": exercise, "result": res}
 
 
 def show_results(job: dict) -> None:
     out = job["out"]
-    report = json.load(open(os.path.join(out, "report.json")))
-    track, a = load_result(job["path"], job["exercise"], job["key"])
+    res = job["result"]
+    report, track, a = res.report, res.track, res.analysis
     v = report["video"]
     spec = get_exercise(a.exercise)
     unit = spec.unit
