@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .types import Analysis, PoseTrack
+from .types import Analysis, Fault, PoseTrack
 
 PROXY_NOTE = ("MediaPipe has no landmarks on the spine or the pelvis bones. 'Back rounding' (deadlift) and "
               "'overarching' (running) are estimates from the outline of the back in the person silhouette "
@@ -35,15 +35,17 @@ def _clean(x: Any) -> Any:
 
 
 def build_report(track: PoseTrack, a: Analysis) -> dict[str, Any]:
-    fault_counts: dict[str, int] = {}
+    # One shape for every entry: a Fault (the worst occurrence, for a per-rep fault) plus its
+    # scope ("rep" or "set"), the reps it happened on and how many.
+    by_code: dict[str, list[tuple[int, Fault]]] = {}
     for r in a.reps:
         for f in r.faults:
-            fault_counts[f.code] = fault_counts.get(f.code, 0) + 1
-    summary_faults = [
-        {"code": code, "reps": [r.index for r in a.reps if any(f.code == code for f in r.faults)],
-         "count": n, "cue": next(f.cue for r in a.reps for f in r.faults if f.code == code)}
-        for code, n in fault_counts.items()]
-    summary_faults += [dict(f.to_dict(), scope="set") for f in a.faults]
+            by_code.setdefault(f.code, []).append((r.index, f))
+    summary_faults = []
+    for code, hits in by_code.items():
+        worst = max((f for _, f in hits), key=lambda f: abs(f.value) / (abs(f.threshold) or 1.0))
+        summary_faults.append(dict(worst.to_dict(), scope="rep", reps=[i for i, _ in hits], count=len(hits)))
+    summary_faults += [dict(f.to_dict(), scope="set", reps=[r.index for r in a.reps], count=1) for f in a.faults]
     v = track.video
     rep = {
         "exercise": a.exercise,

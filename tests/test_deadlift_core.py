@@ -171,3 +171,19 @@ def test_every_fault_carries_its_rules_basis_into_the_report():
     reps = build_report(tr, a)["reps"]
     faults = [f for r in reps for f in r["faults"]]
     assert faults and all(f["basis"] and f["evidence"] for f in faults)
+
+
+def test_report_faults_have_one_shape():
+    from formcheck.report import build_report
+    from formcheck.types import Fault
+    tr = deadlift_track(reps=5, rounding=[0.0, 0.05, 0.08, 0.1, 0.12])
+    a = deadlift.analyze(tr)
+    faults = build_report(tr, a)["faults"]
+    assert {f["scope"] for f in faults} == {"rep", "set"}
+    fields = set(Fault.__dataclass_fields__)
+    for f in faults:
+        assert fields <= set(f) and f["reps"] and f["count"] >= 1
+    rounding = next(f for f in faults if f["code"] == "lumbar_rounding")
+    per_rep = [r for r in a.reps if any(x.code == "lumbar_rounding" for x in r.faults)]
+    assert rounding["count"] == len(per_rep) and rounding["value"] == max(
+        x.value for r in per_rep for x in r.faults if x.code == "lumbar_rounding")
