@@ -159,7 +159,7 @@ def test_ten_minute_clip_streams_through(tmp_path, track_of):
     The pose model is replayed from the real clip's MediaPipe landmarks here: running MediaPipe
     on 18,000 frames would take 6-8 minutes of the suite. Its throughput and memory on long
     clips are what `python -m formcheck.bench speed/memory` measure."""
-    from formcheck.bench import loop_clip
+    from formcheck_bench.bench import loop_clip
     name = ("running", "run_zzzhushi_treadmill_side_1.mp4")
     real = track_of(*name)
     n0 = len(real)
