@@ -20,7 +20,7 @@ from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
 CUTOFF_HZ = 10.0            # running moves faster than lifting (Winter: ~8-12 Hz)
 MIN_STEP_S = 0.22           # 270 steps/min: faster than any runner
 SLOWMO_CADENCE = 110.0      # below this "running" is slow-motion playback, not a real cadence
-MIN_STEPS_PELVIS = 7        # Dingenen 2018: average at least 7 steps
+MIN_STEPS_PELVIS = R["pelvic_drop"].params["min_steps"]  # Dingenen 2018: average at least 7 steps
 
 METRIC_INFO = {
     "step_time_s": dict(label="Step time", unit="s", how="Foot strike to the next foot strike, from the video's timestamps."),
@@ -236,45 +236,68 @@ def _medians(reps: list[Rep]) -> dict:
 def _clip_faults(reps: list[Rep], t: np.ndarray, withheld: dict, calibrated: bool) -> list[Fault]:
     if not reps:
         return []
-    t0, t1 = reps[0].start_s, reps[-1].end_s
-    med = _medians(reps)
-    out: list[Fault] = []
-    out += _lean_spans(reps)
-    cad = med["median_cadence_spm"]
-    if cad is not None and "cadence_spm" not in withheld and cad < R["low_cadence"].threshold:
-        out.append(make_fault(R["low_cadence"], cad, f"Cadence {cad:.0f} steps/min over {len(reps)} steps.", t0, t1))
-    arch, hipext = med["median_arch_deg"], med["median_hip_ext_toeoff_deg"]
-    rule = R["overarching_lower_back"]
+    ctx = dict(med=_medians(reps), withheld=withheld, calibrated=calibrated)
+    return [f for rule in CLIP_RULES for f in rule(reps, ctx)]
+
+
+# --- the whole-run rules: each reads the steps (and what the analysis knows), numbers from RUNNING ---
+
+def low_cadence(reps: list[Rep], ctx: dict) -> list[Fault]:
+    cad = ctx["med"]["median_cadence_spm"]
+    if cad is None or "cadence_spm" in ctx["withheld"] or cad >= R["low_cadence"].threshold:
+        return []
+    return [make_fault(R["low_cadence"], cad, f"Cadence {cad:.0f} steps/min over {len(reps)} steps.", reps[0].start_s, reps[-1].end_s)]
+
+
+def overarching_lower_back(reps: list[Rep], ctx: dict) -> list[Fault]:
+    """The arch proxy high together with little hip extension at toe-off (the back arching to
+    make up for the hip)."""
+    arch, hipext = ctx["med"]["median_arch_deg"], ctx["med"]["median_hip_ext_toeoff_deg"]
+    rule, calibrated = R["overarching_lower_back"], ctx["calibrated"]
     # Uncalibrated, the concavity includes body shape: require a clearly larger arch.
     arch_line = rule.threshold + (0.0 if calibrated else rule.params["uncalibrated_extra"])
-    if arch is not None and arch > arch_line and hipext is not None and hipext < rule.params["hip_ext_max"]:
-        out.append(make_fault(R["overarching_lower_back"], arch,
-                              f"Lower-back outline arched {arch:.0f} deg{'' if calibrated else ' (uncalibrated)'} with only {hipext:.0f} deg of hip "
-                              "extension at toe-off: the back arches to make up for the hip (proxy, not pelvis bones).", t0, t1, threshold=arch_line))
-    if len(reps) >= 9:
-        n3 = len(reps) // 3
-        first, last = reps[:n3], reps[-n3:]
+    if arch is None or arch <= arch_line or hipext is None or hipext >= rule.params["hip_ext_max"]:
+        return []
+    return [make_fault(rule, arch, f"Lower-back outline arched {arch:.0f} deg{'' if calibrated else ' (uncalibrated)'} with only "
+                       f"{hipext:.0f} deg of hip extension at toe-off: the back arches to make up for the hip (proxy, not pelvis bones).",
+                       reps[0].start_s, reps[-1].end_s, threshold=arch_line)]
 
-        def m(rs, k):
-            v = [r.metrics[k] for r in rs if r.metrics.get(k) is not None]
-            return float(np.median(v)) if v else float("nan")
-        for key, label, line in (("trunk_lean_deg", "trunk lean", R["fatigue_drift"].threshold),
-                                 ("shank_at_contact_deg", "shin angle at foot strike", R["fatigue_drift"].params["shank_line"]),
-                                 ("arch_deg", "lower-back arch proxy", R["fatigue_drift"].params["arch_line"])):
-            d = m(last, key) - m(first, key)
-            v = np.array([r.metrics[key] for r in reps if r.metrics.get(key) is not None], dtype=float)
-            noise = step_noise(v)
-            thr = max(line, 2 * noise)
-            if np.isfinite(d) and d > thr:
-                out.append(make_fault(R["fatigue_drift"], d, f"The {label} grew by {d:.1f} deg from the first to the last third of the clip "
-                                      f"(step-to-step noise {noise:.1f} deg).", last[0].start_s, last[-1].end_s, threshold=round(thr, 2)))
+
+def fatigue_drift(reps: list[Rep], ctx: dict) -> list[Fault]:
+    """First vs last third of the run, beyond twice the step-to-step noise (9 steps at least)."""
+    rule = R["fatigue_drift"]
+    if len(reps) < rule.params["min_steps"]:
+        return []
+    n3 = len(reps) // 3
+    first, last = reps[:n3], reps[-n3:]
+
+    def med(rs, k):
+        v = [r.metrics[k] for r in rs if r.metrics.get(k) is not None]
+        return float(np.median(v)) if v else float("nan")
+    out = []
+    for key, label, line in (("trunk_lean_deg", "trunk lean", rule.threshold),
+                             ("shank_at_contact_deg", "shin angle at foot strike", rule.params["shank_line"]),
+                             ("arch_deg", "lower-back arch proxy", rule.params["arch_line"])):
+        d = med(last, key) - med(first, key)
+        noise = step_noise(np.array([r.metrics[key] for r in reps if r.metrics.get(key) is not None], dtype=float))
+        thr = max(line, 2 * noise)
+        if np.isfinite(d) and d > thr:
+            out.append(make_fault(rule, d, f"The {label} grew by {d:.1f} deg from the first to the last third of the clip "
+                                  f"(step-to-step noise {noise:.1f} deg).", last[0].start_s, last[-1].end_s, threshold=round(thr, 2)))
     return out
+
+
+def excessive_lean(reps: list[Rep], ctx: dict) -> list[Fault]:
+    return _lean_spans(reps)
+
+
+CLIP_RULES = (excessive_lean, low_cadence, overarching_lower_back, fatigue_drift)
 
 
 LEAN_BACK_MAX = R["excessive_lean"].params["lean_back_max"]
 
 
-def _lean_spans(reps: list[Rep], k: int = MIN_STEPS_PELVIS) -> list[Fault]:
+def _lean_spans(reps: list[Rep], k: int = R["excessive_lean"].params["min_steps"]) -> list[Fault]:
     """Lean is judged on runs of at least 7 consecutive steps (averaging, as 2D reliability needs),
     so a clip that leans only in one segment is flagged there and not diluted by the rest."""
     lean = np.array([r.metrics.get("trunk_lean_deg") if r.metrics.get("trunk_lean_deg") is not None else np.nan for r in reps])
@@ -325,15 +348,21 @@ def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: l
     if rear and len(drops) >= MIN_STEPS_PELVIS:
         d = float(np.median(drops))
         summary["median_pelvic_drop_deg"] = round(d, 2)
-        if d > R["pelvic_drop"].threshold:
-            faults.append(make_fault(R["pelvic_drop"], d, f"The swing-side hip dropped {d:.1f} deg at mid-stance (median of {len(drops)} steps).",
-                                     reps[0].start_s, reps[-1].end_s))
+        faults += pelvic_drop(d, len(drops), reps)
     elif rear:
         withheld["pelvic_drop_deg"] = f"Pelvic drop needs at least {MIN_STEPS_PELVIS} clear steps from behind; found {len(drops)}."
     else:
         withheld["pelvic_drop_deg"] = "Pelvic drop needs a rear view (runner moving away from the camera)."
     summary["step_count"] = len(reps)
     return reps, faults
+
+
+def pelvic_drop(median_drop: float, n_steps: int, reps: list[Rep]) -> list[Fault]:
+    """Rear view: the swing-side hip's drop at mid-stance, median over the steps."""
+    if median_drop <= R["pelvic_drop"].threshold:
+        return []
+    return [make_fault(R["pelvic_drop"], median_drop, f"The swing-side hip dropped {median_drop:.1f} deg at mid-stance "
+                       f"(median of {n_steps} steps).", reps[0].start_s, reps[-1].end_s)]
 
 
 # --- the per-step rules: each reads a step's metrics (and event times), numbers from RUNNING ---

@@ -94,7 +94,7 @@ RUNNING = {
         "lean is 7 +/- 4 deg and high-lean runners ~11 deg (Teng & Powers 2014/2015, S); flag above 15 deg "
         "forward or more than 5 deg behind vertical (single-camera error).",
         "Stand tall and lean slightly from the ankles, not the waist: 'head over hips over feet'.",
-        params={"lean_back_max": -5.0}),  # behind vertical by more than the ~5 deg one camera can be off
+        params={"lean_back_max": -5.0, "min_steps": 7}),  # -5: the ~5 deg one camera can be off; 7 steps: Dingenen 2018
     "overstride": Rule(
         "overstride", 10.0, "deg", "P",
         "Shank angle at foot strike (ankle ahead of knee) > 10 deg, or heel more than 0.25 leg lengths ahead of "
@@ -122,14 +122,15 @@ RUNNING = {
         "Rear view: hip line tilt at mid-stance, averaged over at least 7 steps. Each +1 deg of drop raised "
         "the odds of being injured by 80% (Bramah 2018, S); 2D smallest detectable difference 2.7-2.8 deg "
         "(Dingenen 2018, S). The 8 deg line is ours.",
-        "Strengthen the hip abductors (side planks, single-leg work) and think 'run tall, level hips'."),
+        "Strengthen the hip abductors (side planks, single-leg work) and think 'run tall, level hips'.",
+        params={"min_steps": 7}),
     "fatigue_drift": Rule(
         "fatigue_drift", 4.0, "deg", "S",
         "First vs last third of the clip: trunk lean +4 deg is the change novices show when tired "
         "(Koblbauer 2014, S); also checks overstride and the arch proxy.",
         "Your form changed as you tired: shorten the run or add a walk break before the form goes, and build "
         "up volume gradually.",
-        params={"shank_line": 4.0, "arch_line": 5.0}),
+        params={"shank_line": 4.0, "arch_line": 5.0, "min_steps": 9}),  # thirds of at least 3 steps
 }
 
 

@@ -61,3 +61,50 @@ def test_excess_bounce():
     assert running.excess_bounce({"bounce_ll": b.threshold + 0.01}, at).code == "excess_bounce"
     assert running.excess_bounce({"bounce_ll": b.threshold}, at) is None
     assert running.excess_bounce({"bounce_ll": None}, at) is None
+
+
+def _steps(n, **metrics):
+    from formcheck.types import Rep
+    out = []
+    for i in range(n):
+        m = {k: (v(i) if callable(v) else v) for k, v in metrics.items()}
+        out.append(Rep(index=i + 1, start_s=i * 0.35, end_s=(i + 1) * 0.35, frames=(i, i + 1), key_frames={}, metrics=m))
+    return out
+
+
+def _ctx(steps, withheld=None, calibrated=True):
+    return dict(med=running._medians(steps), withheld=withheld or {}, calibrated=calibrated)
+
+
+def test_low_cadence_fires_below_its_line_and_not_when_withheld():
+    line = RUNNING["low_cadence"].threshold
+    slow, ok = _steps(10, cadence_spm=line - 5), _steps(10, cadence_spm=line)
+    assert running.low_cadence(slow, _ctx(slow))[0].code == "low_cadence"
+    assert running.low_cadence(ok, _ctx(ok)) == []
+    assert running.low_cadence(slow, _ctx(slow, withheld={"cadence_spm": "slow motion"})) == []
+
+
+def test_overarching_needs_the_arch_and_little_hip_extension():
+    r = RUNNING["overarching_lower_back"]
+    arched = _steps(10, arch_deg=r.threshold + 2, hip_ext_toeoff_deg=r.params["hip_ext_max"] - 2)
+    assert running.overarching_lower_back(arched, _ctx(arched))[0].code == "overarching_lower_back"
+    # uncalibrated (no standing frames): the same arch is within body-shape spread
+    assert running.overarching_lower_back(arched, _ctx(arched, calibrated=False)) == []
+    extends = _steps(10, arch_deg=r.threshold + 2, hip_ext_toeoff_deg=r.params["hip_ext_max"] + 2)
+    assert running.overarching_lower_back(extends, _ctx(extends)) == []
+
+
+def test_fatigue_drift_beyond_noise_only():
+    line = RUNNING["fatigue_drift"].threshold
+    drifting = _steps(12, trunk_lean_deg=lambda i: 5.0 if i < 4 else (5.0 if i < 8 else 5.0 + line + 2))
+    assert any(f.code == "fatigue_drift" for f in running.fatigue_drift(drifting, _ctx(drifting)))
+    steady = _steps(12, trunk_lean_deg=lambda i: 5.0 + (i % 2))
+    assert running.fatigue_drift(steady, _ctx(steady)) == []
+    assert running.fatigue_drift(drifting[:8], _ctx(drifting[:8])) == []  # too few steps for thirds
+
+
+def test_pelvic_drop():
+    line = RUNNING["pelvic_drop"].threshold
+    steps = _steps(8)
+    assert running.pelvic_drop(line + 0.5, 8, steps)[0].code == "pelvic_drop"
+    assert running.pelvic_drop(line, 8, steps) == []
