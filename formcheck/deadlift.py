@@ -169,6 +169,24 @@ def analyze(track: PoseTrack) -> Analysis:
 
 def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarray], t: np.ndarray,
          c: Conditioned, withheld: dict[str, str]) -> Rep | None:
+    """One pull: its events, its metrics (impossible values withheld), its faults."""
+    ev = _events(p, nxt, s, t, c)
+    if ev is None:
+        return None
+    m = _metrics(ev, s, t, c)
+    not_measured = _finish(m, withheld)
+    at = {k: t[ev[k]] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end")}
+    faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
+    return Rep(index=index, start_s=round(float(t[ev["liftoff"]]), 3), end_s=round(float(t[ev["end"]]), 3),
+               frames=(ev["liftoff"], ev["end"]),
+               key_frames={k: ev[k] for k in ("setup", "liftoff", "knee_pass", "lockout", "end")},
+               metrics=m, faults=faults, not_measured=not_measured)
+
+
+def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarray], t: np.ndarray,
+            c: Conditioned) -> dict[str, int] | None:
+    """Frame of each event of a pull: set-up, lift-off, early pull (30% of the rise), knee pass,
+    lockout, end of the hold, end of the rep. None when it is not a pull (no rise; feet moved)."""
     wy = s["wrist_y"]
     ds, de, us, ue = p["down_start"], p["down_end"], p["up_start"], p["up_end"]
     # Lockout: the first frame at the top of the up phase (trunk within 3 deg of its most upright).
@@ -204,7 +222,6 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
             end = int(nd[np.nanargmax(wn)])
         else:
             end = nxt["down_start"]
-    lock_win = np.arange(lock, ue + 1)
     # Feet stay planted through a pull; if the ankle travels, this was walking or dropping the bar.
     # Ends compared by their medians: ankle landmarks jitter, walking moves them for good.
     after = min(ue, int(np.searchsorted(t, t[lock] + 1.5)))
@@ -217,6 +234,13 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
         return None
     if lock <= liftoff:
         return None  # no rise between the floor and the top: not a pull
+    return dict(setup=setup, liftoff=liftoff, early=early, knee_pass=knee_pass, lockout=lock, hold_end=ue, end=end)
+
+
+
+def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Conditioned) -> dict[str, float | None]:
+    setup, liftoff, early, knee_pass, lock, ue, end = (ev[k] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end", "end"))
+    lock_win = np.arange(lock, ue + 1)
 
     def val(name: str, i: int) -> float:
         return _at(s[name], i)
@@ -250,6 +274,12 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     m["bar_drift_fl"] = float(np.nanmax(drift)) if np.isfinite(drift).any() else float("nan")
     m["concentric_s"] = float(t[lock] - t[liftoff])
     m["rep_duration_s"] = float(t[end] - t[liftoff])
+    return m
+
+
+def _finish(m: dict[str, float | None], withheld: dict[str, str]) -> dict[str, str]:
+    """Withhold impossible values (returned: why, per metric) and what the view cannot support;
+    NaN becomes None; the rest rounded."""
     not_measured = gate_plausible(m, skip=withheld)
     if m.get("back_rounding_deg") is None or "back_rounding_deg" in withheld:
         m["back_rounding_sd_deg"] = None
@@ -260,12 +290,8 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
             m[k] = None
         elif m[k] is not None:
             m[k] = round(float(m[k]), 3)
+    return not_measured
 
-    at = dict(setup=t[setup], liftoff=t[liftoff], early=t[early], knee_pass=t[knee_pass], lockout=t[lock], hold_end=t[ue])
-    faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
-    return Rep(index=index, start_s=round(float(t[liftoff]), 3), end_s=round(float(t[end]), 3), frames=(liftoff, end),
-               key_frames=dict(setup=setup, liftoff=liftoff, knee_pass=knee_pass, lockout=lock, end=end),
-               metrics=m, faults=faults, not_measured=not_measured)
 
 
 def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:
