@@ -188,41 +188,46 @@ def analyze(track: PoseTrack) -> Analysis:
     else:
         warnings.append("No steady running rhythm was found (fewer than three clear foot strikes): no steps to measure.")
 
-    reps: list[Rep] = []
-    for k, (a, b, nf) in enumerate(steps):
-        side = "" if nf else "far_"
-        to_after = to_idx[(to_idx > a) & (to_idx <= b)]
-        to_i = int(to_after[0]) if len(to_after) else (a + b) // 2
-        m: dict[str, float | None] = {}
-        m["step_time_s"] = float(t[b] - t[a])
-        m["cadence_spm"] = 60.0 / m["step_time_s"]
-        m["trunk_lean_deg"] = float(np.nanmean(s["trunk_deg"][a:to_i + 1])) if np.isfinite(s["trunk_deg"][a:to_i + 1]).any() else float("nan")
-        m["shank_at_contact_deg"] = -value_at(incline_from_vertical(J[side + "ankle"], J[side + "knee"], f), a)
-        m["heel_ahead_ll"] = value_at((J[side + "heel"][:, 0] - J["hip_mid"][:, 0]) * f, a) / ll
-        m["knee_flex_contact_deg"] = 180.0 - value_at(joint_angle(J[side + "hip"], J[side + "knee"], J[side + "ankle"]), a)
-        # The toe-off inside this step is the landing foot's own push-off (then flight, then the other foot lands).
-        # (Left/right labels swap in side views, so take the trailing leg: the more extended one.)
-        m["hip_ext_toeoff_deg"] = float(np.nanmax([value_at(incline_from_vertical(J[p + "knee"], J[p + "hip"], f), to_i)
-                                                   for p in ("", "far_")]))
-        hy = s["hip_y"][a:b + 1]
-        m["bounce_ll"] = float((np.nanmax(hy) - np.nanmin(hy)) / ll) if np.isfinite(hy).sum() > 2 else float("nan")
-        ar = s["arch_deg"][a:b + 1]
-        m["arch_deg"] = float(np.nanmedian(ar)) if np.isfinite(ar).sum() >= 2 else float("nan")
-        not_measured = gate_plausible(m, skip=withheld)
-        for key in list(m):
-            v = m[key]
-            m[key] = None if key in withheld or v is None or not np.isfinite(v) else round(float(v), 3)
-        at = dict(strike=t[a], after_strike=t[min(a + 3, len(t) - 1)], next_strike=t[b])
-        faults = [x for x in (rule(m, at) for rule in STEP_RULES) if x is not None]
-        reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
-                        key_frames=dict(foot_strike=int(a), toe_off=int(to_i), next_strike=int(b)), metrics=m, faults=faults,
-                        not_measured=not_measured))
+    reps = [_step(k + 1, a, b, nf, to_idx, s, c, ll, withheld) for k, (a, b, nf) in enumerate(steps)]
     clip_faults = _clip_faults(reps, t, withheld, calibrated)
     summary.update(_medians(reps))
     summary["step_count"] = len(reps)
     summary["arch_calibrated"] = calibrated
     return Analysis(exercise="running", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
                     warnings=warnings, summary=summary, metric_info=info)
+
+
+def _step(index: int, a: int, b: int, near_foot: bool, to_idx: np.ndarray, s: dict, c: Conditioned, ll: float,
+          withheld: dict) -> Rep:
+    """One step, foot strike a to the next strike b: metrics (impossible values withheld) and faults."""
+    J, f, t = c.joints, c.facing_sign, c.t
+    side = "" if near_foot else "far_"
+    to_after = to_idx[(to_idx > a) & (to_idx <= b)]
+    to_i = int(to_after[0]) if len(to_after) else (a + b) // 2
+    m: dict[str, float | None] = {}
+    m["step_time_s"] = float(t[b] - t[a])
+    m["cadence_spm"] = 60.0 / m["step_time_s"]
+    m["trunk_lean_deg"] = float(np.nanmean(s["trunk_deg"][a:to_i + 1])) if np.isfinite(s["trunk_deg"][a:to_i + 1]).any() else float("nan")
+    m["shank_at_contact_deg"] = -value_at(incline_from_vertical(J[side + "ankle"], J[side + "knee"], f), a)
+    m["heel_ahead_ll"] = value_at((J[side + "heel"][:, 0] - J["hip_mid"][:, 0]) * f, a) / ll
+    m["knee_flex_contact_deg"] = 180.0 - value_at(joint_angle(J[side + "hip"], J[side + "knee"], J[side + "ankle"]), a)
+    # The toe-off inside this step is the landing foot's own push-off (then flight, then the other foot lands).
+    # (Left/right labels swap in side views, so take the trailing leg: the more extended one.)
+    m["hip_ext_toeoff_deg"] = float(np.nanmax([value_at(incline_from_vertical(J[p + "knee"], J[p + "hip"], f), to_i)
+                                               for p in ("", "far_")]))
+    hy = s["hip_y"][a:b + 1]
+    m["bounce_ll"] = float((np.nanmax(hy) - np.nanmin(hy)) / ll) if np.isfinite(hy).sum() > 2 else float("nan")
+    ar = s["arch_deg"][a:b + 1]
+    m["arch_deg"] = float(np.nanmedian(ar)) if np.isfinite(ar).sum() >= 2 else float("nan")
+    not_measured = gate_plausible(m, skip=withheld)
+    for key in list(m):
+        v = m[key]
+        m[key] = None if key in withheld or v is None or not np.isfinite(v) else round(float(v), 3)
+    at = dict(strike=t[a], after_strike=t[min(a + 3, len(t) - 1)], next_strike=t[b])
+    faults = [x for x in (rule(m, at) for rule in STEP_RULES) if x is not None]
+    return Rep(index=index, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
+               key_frames=dict(foot_strike=int(a), toe_off=int(to_i), next_strike=int(b)), metrics=m, faults=faults,
+               not_measured=not_measured)
 
 
 def _medians(reps: list[Rep]) -> dict:
