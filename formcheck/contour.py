@@ -100,11 +100,29 @@ def sag_mean(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
     return float(np.mean(dd - line))
 
 
-def bend_series(profile: np.ndarray, facing_sign: float, fs: float, cutoff_hz: float) -> np.ndarray:
+# Segments of the hip->shoulder chord for the lower and the upper outline (fractions of the chord).
+# On the synthetic gym grid the upper bend moves 0.46 deg per degree of thoracic flexion and ~0 per
+# degree of lumbar; the lower bend 0.18-0.29 per lumbar degree but 0.43 per thoracic degree.
+LOWER_SEGMENTS = (0.05, 0.30, 0.55)
+UPPER_SEGMENTS = (0.45, 0.65, 0.90)
+
+
+def segment_bend(d: np.ndarray, a: float, b: float, c: float, t: np.ndarray = PROFILE_T) -> float:
+    """Angle between the outline's line fits over [a, b] and [b, c] of the chord, degrees, + convex."""
+    ok = np.isfinite(d)
+    lo, hi = ok & (t >= a) & (t <= b), ok & (t >= b) & (t <= c)
+    if lo.sum() < 3 or hi.sum() < 3:
+        return float("nan")
+    return float(np.degrees(np.arctan(np.polyfit(t[lo], d[lo], 1)[0]) - np.arctan(np.polyfit(t[hi], d[hi], 1)[0])))
+
+
+def bend_series(profile: np.ndarray, facing_sign: float, fs: float, cutoff_hz: float, segments=None) -> np.ndarray:
     """Per-frame bend of the dorsal outline, degrees (+ rounded), median- then low-pass filtered.
-    profile: (N, 2, K) from the pose backend; facing right puts the back along -n (index 1)."""
+    profile: (N, 2, K) from the pose backend; facing right puts the back along -n (index 1).
+    segments: (a, b, c) for a segment bend instead of the whole back's."""
     dorsal = 1 if facing_sign > 0 else 0
-    raw = np.array([bend_angle(p[dorsal]) for p in profile])
+    bend = bend_angle if segments is None else (lambda d: segment_bend(d, *segments))
+    raw = np.array([bend(p[dorsal]) for p in profile])
     ok = np.isfinite(raw)
     out = raw.copy()
     if ok.sum() >= 5:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from .contour import bend_series
+from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, gate_plausible, make_fault as _fault
 from .exercise import Exercise
@@ -31,6 +31,14 @@ METRIC_INFO = {
                                   "from set-up to knee height (75th percentile of the frames): the angle between the lower and the upper half of the outline, "
                                   "+ = rounded. An estimate: MediaPipe has no spine landmarks, and flat backs read 1 +/- 7 deg on real clips, so one rep's "
                                   "number carries about +/- 7 deg (back_rounding_sd_deg)."),
+    "upper_back_bend_deg": dict(label="Upper-back outline bend", unit="deg",
+                                how="Bend of the outline over the upper half of the hip-shoulder line (0.45-0.9), set-up to knee height. "
+                                    "On synthetic bodies it follows upper-back flexion (0.46 deg per degree) and not lower-back flexion. "
+                                    "Informational: not yet validated on real clips, no rule reads it."),
+    "lower_back_bend_deg": dict(label="Lower-back outline bend", unit="deg",
+                                how="Bend of the outline over the lower half of the hip-shoulder line (0.05-0.55), set-up to knee height. "
+                                    "On synthetic bodies it moves 0.2-0.3 deg per degree of lower-back flexion but also 0.4 per degree of "
+                                    "upper-back flexion, so it does not isolate the lumbar spine. Informational: no rule reads it."),
     "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
                                  how="Between-body spread of flat backs' outline bend combined with this rep's frame-to-frame spread."),
     "bar_drift_fl": dict(label="Bar path forward drift", unit="foot lengths", how="Furthest the hands (bar proxy) move forward of their lift-off position between lift-off and lockout, in foot lengths (0 = vertical bar path)."),
@@ -105,6 +113,8 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         "bar_ahead_fl": (J["wrist"][:, 0] - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "bar_x_fl": J["wrist"][:, 0] * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ),
+        "upper_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, UPPER_SEGMENTS),
+        "lower_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS),
     }
 
 
@@ -128,7 +138,8 @@ def analyze(track: PoseTrack) -> Analysis:
             if k not in ("concentric_s", "rep_duration_s"):
                 withheld[k] = view.reason
     elif oblique:
-        withheld["back_rounding_deg"] = view.reason
+        for k in ("back_rounding_deg", "upper_back_bend_deg", "lower_back_bend_deg"):
+            withheld[k] = view.reason
 
     # Reps: trunk angle is the hinge; in a front/rear view fall back to how far the shoulders drop.
     if side_ok:
@@ -269,6 +280,10 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     m["back_rounding_deg"] = float(np.percentile(rr, 75)) if len(rr) >= 2 else float("nan")
     spread = float(np.subtract(*np.percentile(rr, [75, 25]))) / 1.35 if len(rr) >= 2 else float("nan")
     m["back_rounding_sd_deg"] = float(np.hypot(BACK_SHAPE_SD, spread))
+    for key in ("upper_back_bend_deg", "lower_back_bend_deg"):  # informational: no rule reads them yet
+        seg = s[key][setup:knee_pass + 1]
+        seg = seg[np.isfinite(seg)]
+        m[key] = float(np.percentile(seg, 75)) if len(seg) >= 2 else float("nan")
     m["bar_start_fl"] = val("bar_ahead_fl", liftoff)
     drift = s["bar_x_fl"][liftoff:lock + 1] - val("bar_x_fl", liftoff)
     m["bar_drift_fl"] = float(np.nanmax(drift)) if np.isfinite(drift).any() else float("nan")

@@ -73,3 +73,16 @@ def test_profile_unknown_at_image_border():
     m = np.ones((100, 100), np.float32)
     prof = chord_profile(m, np.array([50.0, 90.0]), np.array([50.0, 10.0]))
     assert np.isnan(prof).all()  # silhouette runs off the picture: no edge to measure
+
+
+def test_segment_bends_see_a_hump_where_it_is():
+    """A hump of the outline in the upper back bends the upper segment, not the lower one; a flat
+    back bends neither."""
+    from formcheck.contour import LOWER_SEGMENTS, UPPER_SEGMENTS, segment_bend
+    from formcheck.types import PROFILE_T
+    flat = np.full(len(PROFILE_T), 0.2)
+    assert segment_bend(flat, *UPPER_SEGMENTS) == pytest.approx(0, abs=1e-6)
+    assert segment_bend(flat, *LOWER_SEGMENTS) == pytest.approx(0, abs=1e-6)
+    hump = 0.2 + 0.15 * np.clip(1 - np.abs(PROFILE_T - 0.65) / 0.25, 0, None)  # peak at 0.65 of the chord
+    assert segment_bend(hump, *UPPER_SEGMENTS) > 20
+    assert abs(segment_bend(hump, *LOWER_SEGMENTS)) < segment_bend(hump, *UPPER_SEGMENTS) / 2
