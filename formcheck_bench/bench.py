@@ -272,15 +272,21 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
             _render(kind, path, args + common + look)
         return path, json.load(open(path[:-4] + ".gt.json"))
 
-    def rounding(path):
+    SEG = ("back_rounding_deg", "upper_back_bend_deg", "lower_back_bend_deg")
+    per_rep = {}  # (body, "lumbar"/"thoracic") -> [(imposed deg, {measure: value})]
+
+    def rounding(path, body=None, kind=None, imposed=None):
         a = analyze_track(extract_pose(path), "deadlift")
+        if body and len(a.reps) == len(imposed):
+            per_rep.setdefault((body, kind), []).extend(
+                (f, {k: r.metrics.get(k) for k in SEG}) for f, r in zip(imposed, a.reps))
         return [r.metrics.get("back_rounding_deg") for r in a.reps], a
     rows, pairs = [], []
     for body, yaw, loose, light, seed in GYM_SETS:
         path, gt = clip(f"gym_dl_{body}_yaw{yaw}_loose{loose:g}.mp4", "deadlift",
                         ["--body", body, "--yaw", str(yaw), "--loose", str(loose), "--light", str(light), "--seed", str(seed),
                          "--flexion", ",".join("0" for _ in GYM_LUMBAR), "--lumbar", ",".join(map(str, GYM_LUMBAR))])
-        vals, a = rounding(path)
+        vals, a = rounding(path, body, "lumbar", GYM_LUMBAR) if yaw == 0 else rounding(path)
         ok = len(vals) == len(GYM_LUMBAR)
         rho = float(spearmanr(GYM_LUMBAR, vals)[0]) if ok and all(v is not None for v in vals) else None
         rows.append(dict(set=f"{body} yaw {yaw} {'loose' if loose else 'tight'} light {light}", reps=len(vals),
@@ -292,9 +298,18 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
     measured = [v for _, v in pairs if v is not None]
     slope = float(np.polyfit([f for f, v in pairs if v is not None], measured, 1)[0]) if len(measured) > 2 else None
     # thoracic-only flexion, and a flat back with an arched lockout
-    tpath, _ = clip("gym_dl_base_thoracic.mp4", "deadlift", ["--body", "base", "--seed", "7", "--flexion", "0,0,0,0,0",
-                                                             "--thoracic", ",".join(map(str, GYM_LUMBAR))])
-    tvals, _ = rounding(tpath)
+    for body, seed in (("base", 7), ("heavy", 6), ("slim", 5)):
+        tpath, _ = clip(f"gym_dl_{body}_thoracic.mp4", "deadlift", ["--body", body, "--seed", str(seed), "--flexion", "0,0,0,0,0",
+                                                                     "--thoracic", ",".join(map(str, GYM_LUMBAR))])
+        vals_t, _ = rounding(tpath, body, "thoracic", GYM_LUMBAR)
+        if body == "base":
+            tvals = vals_t
+
+    def fitted(body, kind, key):
+        pts = [(f, m[key]) for f, m in per_rep.get((body, kind), []) if m[key] is not None]
+        return round(float(np.polyfit(*zip(*pts), 1)[0]), 2) if len(pts) >= 3 else None
+    response = {key: {kind: {body: fitted(body, kind, key) for body in ("base", "heavy", "slim")} for kind in ("lumbar", "thoracic")}
+                for key in SEG}
     apath, _ = clip("gym_dl_base_archtop.mp4", "deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0", "--arch-top", "15"])
     avals, _ = rounding(apath)
     fpath, _ = clip("gym_dl_base_flat3.mp4", "deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0"])
@@ -311,6 +326,7 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
                false_alarms_le10=None if not fa else round(float(np.mean(fa)), 2),
                proxy_per_deg_lumbar=None if slope is None else round(slope, 3),
                thoracic_only=[None if v is None else round(v, 1) for v in tvals],
+               response_per_degree=response,
                flat_arched_lockout=[None if v is None else round(v, 1) for v in avals],
                flat_plain_lockout=[None if v is None else round(v, 1) for v in fvals],
                runs=runs, running_threshold=RUNNING["overarching_lower_back"].threshold)
@@ -320,7 +336,12 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
         print(f"{r['set']:40s} {r['reps']:4d}  {str(r['rounding']):44s} {r['spearman']}")
     print(f"lumbar flexion >= 20 deg flagged at {thr:g}: {res['detected_ge20']}; false alarms at 0-10 deg: {res['false_alarms_le10']}")
     print(f"outline bend per degree of lumbar flexion (all sets): {res['proxy_per_deg_lumbar']}")
-    print(f"thoracic-only flexion {GYM_LUMBAR}: {res['thoracic_only']}")
+    print(f"thoracic-only flexion {GYM_LUMBAR} (base body): {res['thoracic_only']}")
+    print("outline bend per degree of imposed flexion, side-on sets (base / heavy / slim body):")
+    for key in SEG:
+        r = response[key]
+        print(f"  {key:22s} lumbar {r['lumbar']['base']} / {r['lumbar']['heavy']} / {r['lumbar']['slim']}   "
+              f"thoracic {r['thoracic']['base']} / {r['thoracic']['heavy']} / {r['thoracic']['slim']}")
     print(f"flat back, 15 deg arched lockout: {res['flat_arched_lockout']} vs plain lockout {res['flat_plain_lockout']}")
     for r in runs:
         print(f"run, lumbar extension {r['lumbar_ext']:g} deg ({'loose' if r['loose'] else 'tight'} shirt): arch proxy {r['arch']} "
