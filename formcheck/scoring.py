@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+import statistics
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
 YES, NO = "yes", "no"
@@ -131,10 +132,8 @@ def reference_threshold(items: Sequence[Item], direction: str = ">", z: float = 
             byclip.setdefault(i.clip, []).append(float(i.value))
     if len(byclip) < 3:
         return None
-    meds = sorted(sorted(v)[len(v) // 2] if len(v) % 2 else sum(sorted(v)[len(v) // 2 - 1:len(v) // 2 + 1]) / 2
-                  for v in byclip.values())
-    mean = sum(meds) / len(meds)
-    sd = (sum((m - mean) ** 2 for m in meds) / (len(meds) - 1)) ** 0.5
+    meds = [statistics.median(v) for v in byclip.values()]
+    mean, sd = statistics.mean(meds), statistics.stdev(meds)
     return mean + z * sd if direction == ">" else mean - z * sd
 
 
@@ -287,7 +286,3 @@ def lean_label(text: str) -> str:
 def yes_no(text: str) -> str:
     t = (text or "").strip().lower()
     return t if t in (YES, NO, "n/a") else "unclear"
-
-
-def as_dict(x: Any) -> Any:
-    return asdict(x)
