@@ -1,8 +1,9 @@
 """Every fault threshold in one table, with its evidence level and its cue.
 
 Evidence: S = measured in a study, R = review/clinical commentary, C = coaching or vendor
-convention, P = our proposal (tuned on the clips in ../shared and the synthetic benchmark, not
-validated). Sources are in ../shared/docs/measurement-evidence.md and the README.
+convention, P = our proposal (not validated; never placed where the labelled clips happen to fall:
+`python -m formcheck.bench real` scores each on clips from sources it was not chosen on).
+Sources are in ../shared/docs/measurement-evidence.md and the README.
 """
 from __future__ import annotations
 
