@@ -1,8 +1,9 @@
 """Every fault threshold in one table, with its evidence level and its cue.
 
 Evidence: S = measured in a study, R = review/clinical commentary, C = coaching or vendor
-convention, P = our proposal (not validated; never placed where the labelled clips happen to fall:
-`python -m formcheck.bench real` scores each on clips from sources it was not chosen on).
+convention, P = our proposal, not validated. Some older P numbers were set by eye on the clips in
+../shared; `python -m formcheck.bench real` reports each one's margins and leave-one-source-out
+scores (README, "Accuracy on real footage"), and new ones are chosen by a stated method.
 Sources are in ../shared/docs/measurement-evidence.md and the README.
 """
 from __future__ import annotations
