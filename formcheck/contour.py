@@ -101,8 +101,9 @@ def sag_mean(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
 
 
 # Segments of the hip->shoulder chord for the lower and the upper outline (fractions of the chord).
-# On the synthetic gym grid the upper bend moves 0.46 deg per degree of thoracic flexion and ~0 per
-# degree of lumbar; the lower bend 0.18-0.29 per lumbar degree but 0.43 per thoracic degree.
+# On the synthetic gym grid (three bodies) the upper bend moves 0.13-0.48 deg per degree of thoracic
+# flexion and ~0 per degree of lumbar; the lower bend 0.14-0.28 per lumbar degree but 0.26-0.42 per
+# thoracic degree (python -m formcheck.bench accuracy --grid gym).
 LOWER_SEGMENTS = (0.05, 0.30, 0.55)
 UPPER_SEGMENTS = (0.45, 0.65, 0.90)
 

@@ -33,11 +33,12 @@ METRIC_INFO = {
                                   "number carries about +/- 7 deg (back_rounding_sd_deg)."),
     "upper_back_bend_deg": dict(label="Upper-back outline bend", unit="deg",
                                 how="Bend of the outline over the upper half of the hip-shoulder line (0.45-0.9), set-up to knee height. "
-                                    "On synthetic bodies it follows upper-back flexion (0.46 deg per degree) and not lower-back flexion. "
+                                    "On synthetic bodies it follows upper-back flexion (0.41-0.48 deg per degree on two bodies, 0.13 on a heavy one) "
+                                    "and not lower-back flexion. "
                                     "Informational: not yet validated on real clips, no rule reads it."),
     "lower_back_bend_deg": dict(label="Lower-back outline bend", unit="deg",
                                 how="Bend of the outline over the lower half of the hip-shoulder line (0.05-0.55), set-up to knee height. "
-                                    "On synthetic bodies it moves 0.2-0.3 deg per degree of lower-back flexion but also 0.4 per degree of "
+                                    "On synthetic bodies it moves 0.14-0.28 deg per degree of lower-back flexion but 0.26-0.42 per degree of "
                                     "upper-back flexion, so it does not isolate the lumbar spine. Informational: no rule reads it."),
     "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
                                  how="Between-body spread of flat backs' outline bend combined with this rep's frame-to-frame spread."),
