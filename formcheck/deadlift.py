@@ -316,7 +316,7 @@ def _set_breakdown(reps: list[Rep], t: np.ndarray) -> list[Fault]:
         return []
     rule = DEADLIFT["set_breakdown"]
     out = []
-    for key, label in (("back_rounding_deg", "lumbar rounding proxy"), ("liftoff_trunk_deg", "trunk angle at lift-off")):
+    for key, label in (("back_rounding_deg", "back-rounding estimate (outline bend)"), ("liftoff_trunk_deg", "trunk angle at lift-off")):
         vals = np.array([r.metrics.get(key) if r.metrics.get(key) is not None else np.nan for r in reps], dtype=float)
         if np.isfinite(vals).sum() < 3:
             continue
