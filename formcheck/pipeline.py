@@ -36,21 +36,27 @@ class Result:
         return p if p and os.path.exists(p) else None
 
 
-def choose_exercise(track: PoseTrack) -> tuple[str, str]:
-    """Tell a deadlift from a run by the motion: a run moves the feet in a steady rhythm and
-    keeps the trunk near upright; a deadlift hinges the trunk far over with the feet planted."""
+def _motion(track: PoseTrack) -> tuple[float, float, bool]:
+    """How far the trunk hinges (deg, 5th-95th percentile range), how far apart the ankles get
+    (torso lengths, 90th percentile), and whether ankles were seen at all."""
     from .signals import condition, incline_from_vertical
     c = condition(track, 6.0)
     trunk = incline_from_vertical(c.joints["hip_mid"], c.joints["shoulder_mid"], c.facing_sign)
     hinge = float(np.nanpercentile(trunk, 95) - np.nanpercentile(trunk, 5)) if np.isfinite(trunk).sum() > 5 else 0.0
-    ank = c.joints["ankle"]
     ankle_sep = np.abs(track.xy[:, L_ANKLE, 0] - track.xy[:, R_ANKLE, 0]) / max(c.torso_len, 1e-6)
     stride = float(np.nanpercentile(ankle_sep, 90)) if np.isfinite(ankle_sep).any() else 0.0
+    return hinge, stride, bool(np.isfinite(c.joints["ankle"]).any())
+
+
+def choose_exercise(track: PoseTrack) -> tuple[str, str]:
+    """Tell a deadlift from a run by the motion: a run moves the feet in a steady rhythm and
+    keeps the trunk near upright; a deadlift hinges the trunk far over with the feet planted."""
+    hinge, stride, ankles = _motion(track)
     if hinge >= 30 and stride < 0.8:
         return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg with the feet planted."
     if stride >= 0.5:
         return "running", f"Chose running: the ankles separated by up to {stride:.1f} torso lengths in a repeating stride."
-    if np.isfinite(ank).any() and hinge >= 20:
+    if ankles and hinge >= 20:
         return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg."
     raise FormcheckError("Could not tell whether this is a deadlift or a run from the movement; "
                          "choose the exercise yourself.")
@@ -70,11 +76,34 @@ def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
         warnings.simplefilter("ignore", RuntimeWarning)
         if exercise == "auto":
             exercise, note = choose_exercise(track)
+            mismatch = None
+        else:
+            mismatch = _contradiction(track, exercise)
         a = exercise_spec.get(exercise).analyze(track)
     if note:
         a.warnings.insert(0, note)
         a.summary["exercise_choice"] = note
+    if mismatch:
+        a.warnings.insert(0, mismatch)
+        a.summary["exercise_mismatch"] = mismatch
     return a
+
+
+def _contradiction(track: PoseTrack, exercise: str) -> str | None:
+    """When the user picked the exercise, say so if the motion clearly is the other one: forcing
+    'running' on a deadlift gives strides and a lean that mean nothing. Clearly = both halves of
+    the auto-chooser's description hold (a hinge with planted feet; a stride with an upright trunk)."""
+    hinge, stride, _ = _motion(track)
+    if hinge >= 30 and stride < 0.8:
+        seen, why = "deadlift", f"the trunk hinged through {hinge:.0f} deg with the feet planted"
+    elif stride >= 0.5 and hinge < 30:
+        seen, why = "running", f"the ankles separated by up to {stride:.1f} torso lengths with the trunk near upright"
+    else:
+        return None
+    if seen == exercise:
+        return None
+    return (f"You chose {exercise}, but the motion looks like {seen} ({why}). "
+            f"The {exercise_spec.get(exercise).unit} metrics below may mean nothing; analyse it as {seen} or check the clip.")
 
 
 def render_video(path: str, track: PoseTrack, a: Analysis, out_path: str, progress: Progress | None = None) -> None:

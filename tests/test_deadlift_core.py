@@ -187,3 +187,12 @@ def test_report_faults_have_one_shape():
     per_rep = [r for r in a.reps if any(x.code == "lumbar_rounding" for x in r.faults)]
     assert rounding["count"] == len(per_rep) and rounding["value"] == max(
         x.value for r in per_rep for x in r.faults if x.code == "lumbar_rounding")
+
+
+def test_a_forced_exercise_that_contradicts_the_motion_is_warned():
+    from formcheck.pipeline import analyze_track
+    tr = deadlift_track(reps=3)
+    a = analyze_track(tr, "running")
+    assert a.warnings and "looks like deadlift" in a.warnings[0]
+    assert "exercise_mismatch" in a.summary
+    assert not any("looks like" in w for w in analyze_track(tr, "deadlift").warnings)
