@@ -392,9 +392,7 @@ def _scored():
     dl = [
         Scored("lumbar_rounding", "lumbar_rounding", "back_rounding_deg", ">", "lumbar_rounding",
                "threshold = normal range of flat backs (mean + 1.96 SD of the 'no' clips)", method="reference"),
-        Scored("hips_shoot_up", "hips_shoot_up", "hip_shoulder_rise_ratio", ">", "hips_shoot_up",
-               "fires on the ratio OR the trunk change; LOSO shown for each scalar alone"),
-        Scored("hips_shoot_up", "hips_shoot_up", "early_trunk_change_deg", ">", "hips_shoot_up_trunk"),
+        Scored("hips_shoot_up", "hips_shoot_up", "early_trunk_change_deg", ">", "hips_shoot_up"),
         Scored("squat_start", "squatting_deadlift", "liftoff_thigh_deg", "<", "squatting_deadlift",
                "the rule also needs an upright trunk; LOSO on the thigh angle alone"),
         Scored("lockout_lean_back", "lockout_lean_back", "lockout_hyperext_deg", ">", "lockout_lean_back"),

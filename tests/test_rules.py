@@ -30,11 +30,12 @@ def test_lumbar_rounding_says_how_sure_and_when():
     assert f.basis and f.cue and f.evidence == "P"
 
 
-def test_hips_shoot_up_ratio_or_trunk():
-    ratio, trunk = DEADLIFT["hips_shoot_up"], DEADLIFT["hips_shoot_up_trunk"]
-    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": thr(ratio, 0.1), "early_trunk_change_deg": 0.0}, AT).unit == "ratio"
+def test_hips_shoot_up_on_the_trunk_change_alone():
+    trunk = DEADLIFT["hips_shoot_up"]
     assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": None, "early_trunk_change_deg": thr(trunk, 1)}, AT).unit == "deg"
     assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": 1.0, "early_trunk_change_deg": thr(trunk)}, AT) is None
+    # a large ratio (a tiny shoulder rise in the denominator) no longer flags by itself
+    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": 5.0, "early_trunk_change_deg": 2.0}, AT) is None
 
 
 def test_squat_start_needs_a_flat_thigh_and_an_upright_trunk():
