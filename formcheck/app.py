@@ -123,9 +123,11 @@ def show_results(job: dict) -> None:
     st.subheader("What we found")
     back = spec.back_key
     unmeasured = back in a.withheld or any(r.metrics.get(back) is None for r in a.reps)
-    if not report["faults"] and unmeasured:
-        st.warning(f"No fault crossed its threshold in {len(a.reps)} {unit}s, but the back shape was not measured on "
-                   f"{'any' if back in a.withheld else 'every'} {unit}: this is not an all-clear for the back.")
+    jumped = any("jumped" in w for w in a.warnings)
+    if not report["faults"] and (unmeasured or jumped):
+        why = (f"the back shape was not measured on {'any' if back in a.withheld else 'every'} {unit}" if unmeasured
+               else "the tracked body jumped during the clip (see the warning above)")
+        st.warning(f"No fault crossed its threshold in {len(a.reps)} {unit}s, but {why}: this is not an all-clear.")
     elif not report["faults"]:
         st.success(f"No fault crossed its threshold in {len(a.reps)} {unit}s.")
     for f in report["faults"]:
