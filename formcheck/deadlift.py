@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
-from .thresholds import BACK_SHAPE_SD, DEADLIFT, gate_plausible, make_fault as _fault
+from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, gate_plausible, make_fault as _fault
 from .exercise import Exercise
 from .types import Analysis, Fault, PoseTrack, Rep
 
@@ -337,21 +337,18 @@ Times = dict  # event name -> seconds: setup, liftoff, early, knee_pass, lockout
 
 
 def lumbar_rounding(m: dict, at: Times) -> Fault | None:
-    v, sd, rule = m.get("back_rounding_deg"), m.get("back_rounding_sd_deg"), DEADLIFT["lumbar_rounding"]
-    if v is None or v <= rule.threshold:
-        return None
-    return _fault(rule, v, f"Back outline bent {v:.0f} +/- {sd or BACK_SHAPE_SD:.0f} deg between set-up and knee height, "
-                  "where flat backs read about 0 (estimate from the silhouette).", at["setup"], at["knee_pass"])
+    return fault_above(DEADLIFT["lumbar_rounding"], m.get("back_rounding_deg"),
+                       "Back outline bent {v:.0f} +/- {sd:.0f} deg between set-up and knee height, where flat backs read "
+                       "about 0 (estimate from the silhouette).", at["setup"], at["knee_pass"],
+                       sd=m.get("back_rounding_sd_deg") or BACK_SHAPE_SD)
 
 
 def hips_shoot_up(m: dict, at: Times) -> Fault | None:
     """The trunk tipping more horizontal as the legs straighten in the first part of the pull.
     (The hip/shoulder rise ratio is still reported; it does not flag - see the rule's basis.)"""
-    v, rule = m.get("early_trunk_change_deg"), DEADLIFT["hips_shoot_up"]
-    if v is None or v <= rule.threshold:
-        return None
-    return _fault(rule, v, f"Your back went {v:.0f} deg more horizontal as the pull started: the legs straightened "
-                  "before the back moved.", at["setup"], at["early"])
+    return fault_above(DEADLIFT["hips_shoot_up"], m.get("early_trunk_change_deg"),
+                       "Your back went {v:.0f} deg more horizontal as the pull started: the legs straightened before "
+                       "the back moved.", at["setup"], at["early"])
 
 
 def squat_start(m: dict, at: Times) -> Fault | None:
@@ -366,19 +363,15 @@ def squat_start(m: dict, at: Times) -> Fault | None:
 
 
 def lockout_lean_back(m: dict, at: Times) -> Fault | None:
-    v, rule = m.get("lockout_hyperext_deg"), DEADLIFT["lockout_lean_back"]
-    if v is None or v <= rule.threshold:
-        return None
-    return _fault(rule, v, f"At lockout the trunk leaned {v:.0f} deg behind the line of the thigh (hips pushed through, "
-                  "shoulders back).", at["lockout"], at["hold_end"])
+    return fault_above(DEADLIFT["lockout_lean_back"], m.get("lockout_hyperext_deg"),
+                       "At lockout the trunk leaned {v:.0f} deg behind the line of the thigh (hips pushed through, "
+                       "shoulders back).", at["lockout"], at["hold_end"])
 
 
 def bar_drift(m: dict, at: Times) -> Fault | None:
-    v, rule = m.get("bar_drift_fl"), DEADLIFT["bar_drift"]
-    if v is None or v <= rule.threshold:
-        return None
-    return _fault(rule, v, f"The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor "
-                  "during the pull.", at["liftoff"], at["lockout"])
+    return fault_above(DEADLIFT["bar_drift"], m.get("bar_drift_fl"),
+                       "The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor during "
+                       "the pull.", at["liftoff"], at["lockout"])
 
 
 REP_RULES = (lumbar_rounding, hips_shoot_up, squat_start, lockout_lean_back, bar_drift)

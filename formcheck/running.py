@@ -12,7 +12,7 @@ from scipy.signal import find_peaks
 
 from .contour import bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
-from .thresholds import RUNNING as R, gate_plausible, make_fault
+from .thresholds import RUNNING as R, fault_above, gate_plausible, make_fault
 from .exercise import Exercise
 from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
@@ -373,22 +373,15 @@ def pelvic_drop(median_drop: float, n_steps: int, reps: list[Rep]) -> list[Fault
 # --- the per-step rules: each reads a step's metrics (and event times), numbers from RUNNING ---
 
 def overstride(m: dict, at: dict) -> Fault | None:
-    sh, reach = m.get("shank_at_contact_deg"), m.get("heel_ahead_ll")
-    if sh is not None and sh > R["overstride"].threshold:
-        return make_fault(R["overstride"], sh, f"The shin was {sh:.0f} deg past vertical at foot strike (ankle ahead of knee).",
-                          at["strike"], at["after_strike"])
-    if reach is not None and reach > R["overstride_reach"].threshold:
-        return make_fault(R["overstride_reach"], reach, f"The heel landed {reach:.2f} leg lengths ahead of the hips.",
-                          at["strike"], at["after_strike"])
-    return None
+    return (fault_above(R["overstride"], m.get("shank_at_contact_deg"),
+                        "The shin was {v:.0f} deg past vertical at foot strike (ankle ahead of knee).", at["strike"], at["after_strike"])
+            or fault_above(R["overstride_reach"], m.get("heel_ahead_ll"),
+                           "The heel landed {v:.2f} leg lengths ahead of the hips.", at["strike"], at["after_strike"]))
 
 
 def excess_bounce(m: dict, at: dict) -> Fault | None:
-    bo = m.get("bounce_ll")
-    if bo is None or bo <= R["excess_bounce"].threshold:
-        return None
-    return make_fault(R["excess_bounce"], bo, f"The hips moved up and down {bo:.2f} leg lengths in this step.",
-                      at["strike"], at["next_strike"])
+    return fault_above(R["excess_bounce"], m.get("bounce_ll"), "The hips moved up and down {v:.2f} leg lengths in this step.",
+                       at["strike"], at["next_strike"])
 
 
 STEP_RULES = (overstride, excess_bounce)

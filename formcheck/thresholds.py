@@ -188,6 +188,14 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
 }
 
 
+def fault_above(rule: Rule, value: float | None, message: str, t0: float, t1: float, **fmt) -> Fault | None:
+    """The shape of most rules: a fault when the value is measured and past the rule's line.
+    message is formatted with v=value and fmt."""
+    if value is None or value <= rule.threshold:
+        return None
+    return make_fault(rule, value, message.format(v=value, **fmt), t0, t1)
+
+
 def gate_plausible(metrics: dict[str, float | None], skip=()) -> dict[str, str]:
     """Set every metric outside PLAUSIBLE to None in place; return why, per metric. skip: metrics
     already withheld for another reason (that reason stands)."""
