@@ -134,7 +134,9 @@ def show_results(job: dict) -> None:
         if f.get("scope") == "set":
             st.error(f"**{f['code'].replace('_', ' ')}** (whole set, {f['severity']}): {f['message']}\n\n*Cue:* {f['cue']}")
         else:
-            st.error(f"**{f['code'].replace('_', ' ')}** in {unit}s {', '.join(map(str, f['reps']))}.\n\n*Cue:* {f['cue']}")
+            st.error(f"**{f['code'].replace('_', ' ')}** in {unit}s {', '.join(map(str, f['reps']))}. Worst, at "
+                     f"{f['start_s']:.1f} s ({f['severity']}; line {f['threshold']:g} {f['unit']}): {f['message']}"
+                     f"\n\n*Cue:* {f['cue']}")
     st.caption(PROXY_NOTE)
 
     left, right = st.columns([3, 2])
