@@ -145,11 +145,22 @@ def show_results(job: dict) -> None:
         if os.path.exists(vid):
             st.video(vid)
     with right:
-        rows = reps_table(a)
-        st.dataframe(rows, hide_index=True, width="stretch")
+        st.dataframe(readable_table(a), hide_index=True, width="stretch")
     plot(a)
     compare(job, track, a)
     downloads(job, out)
+
+
+def readable_table(a) -> pd.DataFrame:
+    """The per-rep table for people: the metric labels and units the analysis carries, the
+    faults and the back number first, one decimal, blanks for what was not measured."""
+    rows = reps_table(a)
+    spec = get_exercise(a.exercise)
+    first = ["rep", "faults", spec.back_key] + [k for k in rows.columns if k not in ("rep", "faults", spec.back_key)]
+    rows = rows[[c for c in first if c in rows.columns]].round(1)
+    names = {k: f"{v['label']} ({v['unit']})" for k, v in a.metric_info.items()}
+    names.update(rep=spec.unit.title(), faults="Faults", start_s="Start (s)", end_s="End (s)", not_measured="Not measured")
+    return rows.rename(columns=names).astype(object).where(rows.notna().values, "")
 
 
 def plot(a) -> None:
@@ -166,10 +177,13 @@ def plot(a) -> None:
     layers = [chart, alt.Chart(bounds).mark_rule(color="gray", strokeDash=[3, 3]).encode(x="t:Q")]
     if spec.back_key in keys:
         thr = pd.DataFrame({"y": [spec.back_rule.threshold]})
-        layers.append(alt.Chart(thr).mark_rule(color="red").encode(y="y:Q"))
+        layers.append(alt.Chart(thr).mark_rule(color="black", strokeDash=[8, 4], strokeWidth=2).encode(y="y:Q"))
     st.subheader("Angles over time")
     st.altair_chart(alt.layer(*layers).properties(height=260), width="stretch")
-    st.caption("Dashed lines: start of each rep/step. Red line: the rounding threshold.")
+    line = (f" Black dashed line: the {spec.back_rule.code.replace('_', ' ')} line ({spec.back_rule.threshold:g} "
+            f"{spec.back_rule.unit}) for {a.metric_info.get(spec.back_key, {}).get('label', spec.back_key)}."
+            if spec.back_key in keys else "")
+    st.caption(f"Grey dashed lines: start of each {spec.unit}.{line}")
 
 
 def compare(job, track, a) -> None:

@@ -163,6 +163,8 @@ class Overlay:
             if key in a.withheld or key not in a.series:
                 continue
             v = a.series[key][i] if i < len(a.series[key]) else np.nan
+            if key == self.spec.back_key and self.back_frames is not None and not self.back_frames[i]:
+                v = np.nan  # the back is read from set-up to knee height only; elsewhere it is not a measurement
             pm = f" +/-{UNCERTAINTY[key]:.0f}" if key in UNCERTAINTY else ""
             txt = f"{name}: {v:5.0f}{pm} {unit}" if np.isfinite(v) else f"{name}:   -"
             self._text(img, txt, (x0, y))
