@@ -44,3 +44,12 @@ def test_each_exercise_colours_its_back_against_its_own_rule():
     assert Overlay(dl, a, 640, 480).round_thr == DEADLIFT["lumbar_rounding"].threshold
     run = dataclasses.replace(a, exercise="running", reps=[])
     assert Overlay(dl, run, 640, 480).round_thr == RUNNING["overarching_lower_back"].threshold
+
+
+def test_live_back_number_only_where_it_is_measured():
+    tr = deadlift_track(reps=1)
+    a = deadlift.analyze(tr)
+    ov = Overlay(tr, a, 640, 480, 14.0)
+    ov.draw(np.zeros((480, 640, 3), np.uint8), a.reps[0].key_frames["lockout"] + 3)
+    texts = [key[0] for key in ov._sprites]
+    assert any(t.startswith("Back rounding*:") and t.rstrip().endswith("-") for t in texts), texts
