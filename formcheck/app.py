@@ -157,10 +157,12 @@ def readable_table(a) -> pd.DataFrame:
     rows = reps_table(a)
     spec = get_exercise(a.exercise)
     first = ["rep", "faults", spec.back_key] + [k for k in rows.columns if k not in ("rep", "faults", spec.back_key)]
-    rows = rows[[c for c in first if c in rows.columns]].round(1)
+    rows = rows[[c for c in first if c in rows.columns]]
     names = {k: f"{v['label']} ({v['unit']})" for k, v in a.metric_info.items()}
     names.update(rep=spec.unit.title(), faults="Faults", start_s="Start (s)", end_s="End (s)", not_measured="Not measured")
-    return rows.rename(columns=names).astype(object).where(rows.notna().values, "")
+    # text cells: Arrow shows a float column that also holds blanks as empty
+    text = rows.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else f"{v:.1f}" if isinstance(v, float) else str(v))
+    return text.rename(columns=names)
 
 
 def plot(a) -> None:

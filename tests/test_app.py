@@ -28,6 +28,9 @@ def test_app_analyses_a_clip_and_offers_exports(app, tmp_path):
     assert "Capture check" in " ".join(h.value for h in app.subheader)
     assert any(m.label.startswith("Reps found") and m.value == "2" for m in app.metric)
     assert "silhouette" in text  # the proxy is named for what it is
+    table = app.dataframe[0].value
+    assert list(table.columns[:3]) == ["Rep", "Faults", "Back rounding (outline bend) (deg (flat back ~0))"]
+    assert all(v != "" and abs(float(v)) < 90 for v in table.iloc[:, 2])  # the back number, shown, one decimal
     labels = [b.label for b in app.get("download_button")]
     assert {"Annotated video (mp4)", "Report (json)", "Per-rep metrics (csv)", "Download side-by-side clip"} <= set(labels)
     # changing the compared reps reruns without re-analysing (results are cached on disk by content hash)
