@@ -384,4 +384,4 @@ SPEC = Exercise(
               ("back_rounding_deg", "Back rounding*", "deg")),
     plot_keys=("trunk_deg", "hip_deg", "back_rounding_deg"),
     back_key="back_rounding_deg", back_rule=DEADLIFT["lumbar_rounding"], back_window=("setup", "knee_pass"),
-    pair_by_back=True, rules=DEADLIFT)
+    pair_by_back=True, back_sd=BACK_SHAPE_SD, rules=DEADLIFT)

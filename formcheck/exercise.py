@@ -27,6 +27,7 @@ class Exercise:
     back_rule: Rule                             # its rule (colours the outline, draws the plot line)
     back_window: tuple[str, str] | None = None  # key frames the back is measured between (None: the whole rep)
     pair_by_back: bool = False                  # side-by-side default: least vs most affected by the back measure
+    back_sd: float | None = None                # the back number's +/- (1 SD), shown beside it live
     rules: dict[str, Rule] = field(default_factory=dict)
 
     @property

@@ -36,6 +36,11 @@ class Result:
         return p if p and os.path.exists(p) else None
 
 
+# The motion tests: a deadlift hinges the trunk this far with the ankles closer than PLANTED_MAX;
+# a run separates the ankles by STRIDE_MIN (torso lengths) with the trunk hinging less than HINGE_MIN.
+HINGE_MIN, PLANTED_MAX, STRIDE_MIN = 30.0, 0.8, 0.5
+
+
 def _motion(track: PoseTrack) -> tuple[float, float, bool]:
     """How far the trunk hinges (deg, 5th-95th percentile range), how far apart the ankles get
     (torso lengths, 90th percentile), and whether ankles were seen at all."""
@@ -52,9 +57,9 @@ def choose_exercise(track: PoseTrack) -> tuple[str, str]:
     """Tell a deadlift from a run by the motion: a run moves the feet in a steady rhythm and
     keeps the trunk near upright; a deadlift hinges the trunk far over with the feet planted."""
     hinge, stride, ankles = _motion(track)
-    if hinge >= 30 and stride < 0.8:
+    if hinge >= HINGE_MIN and stride < PLANTED_MAX:
         return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg with the feet planted."
-    if stride >= 0.5:
+    if stride >= STRIDE_MIN:
         return "running", f"Chose running: the ankles separated by up to {stride:.1f} torso lengths in a repeating stride."
     if ankles and hinge >= 20:
         return "deadlift", f"Chose deadlift: the trunk hinged through {hinge:.0f} deg."
@@ -94,9 +99,9 @@ def _contradiction(track: PoseTrack, exercise: str) -> str | None:
     'running' on a deadlift gives strides and a lean that mean nothing. Clearly = both halves of
     the auto-chooser's description hold (a hinge with planted feet; a stride with an upright trunk)."""
     hinge, stride, _ = _motion(track)
-    if hinge >= 30 and stride < 0.8:
+    if hinge >= HINGE_MIN and stride < PLANTED_MAX:
         seen, why = "deadlift", f"the trunk hinged through {hinge:.0f} deg with the feet planted"
-    elif stride >= 0.5 and hinge < 30:
+    elif stride >= STRIDE_MIN and hinge < HINGE_MIN:
         seen, why = "running", f"the ankles separated by up to {stride:.1f} torso lengths with the trunk near upright"
     else:
         return None

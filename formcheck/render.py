@@ -8,7 +8,6 @@ import numpy as np
 
 from .contour import back_points
 from .exercise import get as get_exercise
-from .thresholds import BACK_SHAPE_SD
 from .types import L_HIP, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
@@ -19,7 +18,6 @@ _BONES = [("shoulder", "elbow"), ("elbow", "wrist"), ("shoulder", "hip"), ("hip"
 
 MAX_BANNERS = 3  # the most recent faults; a run can have one every step
 FOOTNOTE = "* estimate from the silhouette outline, not spine bones"
-UNCERTAINTY = {"back_rounding_deg": BACK_SHAPE_SD}  # +/- shown beside the live number
 
 
 def _pt(p: np.ndarray) -> tuple[int, int] | None:
@@ -165,7 +163,7 @@ class Overlay:
             v = a.series[key][i] if i < len(a.series[key]) else np.nan
             if key == self.spec.back_key and self.back_frames is not None and not self.back_frames[i]:
                 v = np.nan  # the back is read from set-up to knee height only; elsewhere it is not a measurement
-            pm = f" +/-{UNCERTAINTY[key]:.0f}" if key in UNCERTAINTY else ""
+            pm = f" +/-{self.spec.back_sd:.0f}" if key == self.spec.back_key and self.spec.back_sd else ""
             txt = f"{name}: {v:5.0f}{pm} {unit}" if np.isfinite(v) else f"{name}:   -"
             self._text(img, txt, (x0, y))
             y += dy
