@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
+import shutil
+import tempfile
+import time
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from formcheck.compare import curves, default_pair, side_by_side
-from formcheck.pipeline import Result, analyze_track, analyze_video
-from formcheck.report import build_report
+from formcheck.extract import extract_pose
+from formcheck.pipeline import analyze, write_results
 from formcheck.report import PROXY_NOTE, reps_table
+from formcheck.results import ResultWriter, atomic_write_json, load as load_result, sha256
 from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError, PoseTrack
 
@@ -33,61 +38,183 @@ GUIDE = """**Filming for a good reading**
 - Start filming before the first pull and stop after the last lockout. A plate in front of your hips is fine: the back is read from set-up to knee height."""
 
 
-def file_hash(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:20]
+RETENTION_DAYS = float(os.environ.get("FORMCHECK_RETENTION_DAYS", "7"))
+_HASHES: dict[tuple, str] = {}
 
 
-def stash_upload(upload) -> str:
-    """Write the upload to the cache under its content hash (streamed in chunks)."""
+def file_key(path: str) -> str:
+    """Content hash of a file, computed once per (path, size, mtime) in this server process."""
+    st_ = os.stat(path)
+    memo = (os.path.abspath(path), st_.st_size, st_.st_mtime_ns)
+    if memo not in _HASHES:
+        _HASHES[memo] = sha256(path, 20)
+    return _HASHES[memo]
+
+
+def stash_upload(upload) -> tuple[str, str]:
+    """Copy the upload into the cache under its content hash, hashing as it streams: its own
+    temporary file per upload (concurrent sessions never share one), then one rename. An
+    identical file already there is used only if its own content still matches the hash."""
     os.makedirs(CACHE, exist_ok=True)
-    tmp = os.path.join(CACHE, f".upload-{os.getpid()}")
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=CACHE)
     h = hashlib.sha256()
-    with open(tmp, "wb") as fh:
-        upload.seek(0)
-        for chunk in iter(lambda: upload.read(1 << 20), b""):
-            h.update(chunk)
-            fh.write(chunk)
-    key = h.hexdigest()[:20]
-    ext = os.path.splitext(upload.name)[1].lower() or ".mp4"
-    folder = os.path.join(CACHE, key)
-    os.makedirs(folder, exist_ok=True)
-    dst = os.path.join(folder, "input" + ext)
-    os.replace(tmp, dst)
-    return dst
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            upload.seek(0)
+            for chunk in iter(lambda: upload.read(1 << 20), b""):
+                h.update(chunk)
+                fh.write(chunk)
+        key = h.hexdigest()[:20]
+        folder = os.path.join(CACHE, key)
+        os.makedirs(folder, exist_ok=True)
+        dst = os.path.join(folder, "input" + (os.path.splitext(upload.name)[1].lower() or ".mp4"))
+        if not (os.path.exists(dst) and sha256(dst, 20) == key):
+            os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    _release(upload)
+    return dst, key
 
 
-def run_analysis(path: str, exercise: str) -> dict:
-    """Analyse once per (file content, exercise) and keep that one Result for the session; a
-    result folder already on disk (an earlier session) is rebuilt from its cached pose track,
-    which needs no pose inference."""
-    key = file_hash(path)
-    out = os.path.join(CACHE, key, exercise)
-    done = os.path.join(out, "report.json")
-    track_path = os.path.join(CACHE, key, "track.npz")
+def _release(upload) -> None:
+    """Streamlit keeps every upload in server memory until its session ends; once the file is on
+    disk, drop that copy (what the uploader's own delete button does)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        ctx = get_script_run_ctx()
+        ctx.uploaded_file_mgr.remove_file(ctx.session_id, upload.file_id)
+    except Exception:  # an older or newer Streamlit without this hook: the copy lives until the session ends
+        pass
+
+
+def sweep_cache(now: float | None = None) -> int:
+    """Delete cached uploads and results not used for RETENTION_DAYS; returns how many."""
+    if not os.path.isdir(CACHE):
+        return 0
+    limit = (now or time.time()) - RETENTION_DAYS * 86400
+    gone = 0
+    for name in os.listdir(CACHE):
+        p = os.path.join(CACHE, name)
+        try:
+            if os.path.getmtime(p) < limit:
+                shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+                gone += 1
+        except OSError:
+            pass
+    return gone
+
+
+def _errors_path(key: str) -> str:
+    return os.path.join(CACHE, key, "errors.json")
+
+
+def _cached_error(key: str, exercise: str) -> str | None:
+    try:
+        with open(_errors_path(key)) as fh:
+            e = json.load(fh)
+        return e.get(exercise) or e.get("*")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _cache_error(key: str, exercise: str, message: str) -> None:
+    """A clip that cannot be analysed fails the same way next time: keep the answer, not the work."""
+    try:
+        with open(_errors_path(key)) as fh:
+            e = json.load(fh)
+    except (OSError, ValueError):
+        e = {}
+    e[exercise] = message
+    try:
+        atomic_write_json(_errors_path(key), e)
+    except OSError:
+        pass
+
+
+def _load_track(key: str) -> PoseTrack | None:
+    """The cached pose track, or None; a damaged one (a full disk, a kill) is deleted."""
+    p = os.path.join(CACHE, key, "track.npz")
+    if not os.path.exists(p):
+        return None
+    try:
+        return PoseTrack.load(p)
+    except Exception:
+        os.remove(p)
+        return None
+
+
+def _save_track(key: str, track: PoseTrack) -> None:
+    p = os.path.join(CACHE, key, "track.npz")
+    fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".npz", dir=os.path.dirname(p))
+    os.close(fd)
+    try:
+        track.save(tmp)
+        os.replace(tmp, p)
+    except OSError:
+        pass  # no room to cache: the next visit runs pose again
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def run_analysis(path: str, key: str, exercise: str) -> dict:
+    """One Result per (file content, exercise) and session. The pose track is cached on disk
+    (checked on load), so another session or exercise choice needs no pose inference; a clip
+    that cannot be analysed is remembered as such."""
     results = st.session_state.setdefault("results", {})
     res = results.get((key, exercise))
-    if res is None and os.path.exists(done) and os.path.exists(track_path):
-        track = PoseTrack.load(track_path)
-        a = analyze_track(track, exercise)
-        res = Result(track, a, build_report(track, a), out)
+    os.makedirs(os.path.join(CACHE, key), exist_ok=True)
     if res is None:
-        bar = st.progress(0.0, text="Starting...")
-
-        def progress(stage: str, i: int, n: int) -> None:
-            label = {"pose": "Finding the body", "render": "Drawing the annotated video"}.get(stage, stage)
-            base, span = (0.0, 0.8) if stage == "pose" else (0.8, 0.2)
-            bar.progress(min(1.0, base + span * i / max(n, 1)), text=f"{label}: frame {i} of {n}")
-        track = PoseTrack.load(track_path) if os.path.exists(track_path) else None
-        res = analyze_video(path, exercise, out_dir=out, progress=progress, track=track)
+        err = _cached_error(key, exercise)
+        if err:
+            raise FormcheckError(err)
+        track = _load_track(key)
         if track is None:
-            res.track.save(track_path)
-        bar.empty()
-    results[(key, exercise)] = res
+            bar = st.progress(0.0, text="Starting...")
+
+            def progress(stage: str, i: int, n: int) -> None:
+                bar.progress(min(1.0, i / max(n, 1)), text=f"Finding the body: frame {i} of {n}")
+            try:
+                track = extract_pose(path, progress)
+            except FormcheckError as e:
+                _cache_error(key, "*", str(e))
+                raise
+            finally:
+                bar.empty()
+            _save_track(key, track)
+        try:
+            res = analyze(track, exercise)
+        except FormcheckError as e:
+            _cache_error(key, exercise, str(e))
+            raise
+        results[(key, exercise)] = res
+    os.utime(os.path.join(CACHE, key))  # last use, for the retention sweep
+    # The annotated clip belongs to the exercise analysed, not to the choice: "auto" and "deadlift"
+    # on a deadlift share one.
+    out = os.path.join(CACHE, key, res.analysis.exercise)
     return {"key": key, "out": out, "path": path, "exercise": exercise, "result": res}
+
+
+def annotated_video(job: dict, slot) -> str | None:
+    """The annotated clip, rendered after the results are on screen, with its own progress."""
+    out, res = job["out"], job["result"]
+    marker = load_result(out)
+    if marker and "annotated.mp4" in marker["files"]:
+        return os.path.join(out, "annotated.mp4")
+    bar = slot.progress(0.0, text="Drawing the annotated video...")
+
+    def progress(stage: str, i: int, n: int) -> None:
+        bar.progress(min(1.0, i / max(n, 1)), text=f"Drawing the annotated video: frame {i} of {n}")
+    try:
+        with ResultWriter(out, source=os.path.basename(job["path"])) as w:
+            write_results(job["path"], res, w, render=True, progress=progress)
+    except FormcheckError as e:  # another session is drawing it, or the disk is full
+        slot.info(f"The annotated video is not ready: {e}")
+        return None
+    finally:
+        bar.empty()
+    return os.path.join(out, "annotated.mp4")
 
 
 def show_results(job: dict) -> None:
@@ -140,15 +267,15 @@ def show_results(job: dict) -> None:
     st.caption(PROXY_NOTE)
 
     left, right = st.columns([3, 2])
-    with left:
-        vid = os.path.join(out, "annotated.mp4")
-        if os.path.exists(vid):
-            st.video(vid)
+    slot = left.empty()
     with right:
         st.dataframe(readable_table(a), hide_index=True, width="stretch")
     plot(a)
+    vid = annotated_video(job, slot)  # the results above are on screen while it renders
+    if vid:
+        slot.video(vid)
     compare(job, track, a)
-    downloads(job, out)
+    downloads(job, res, vid)
 
 
 def readable_table(a) -> pd.DataFrame:
@@ -196,60 +323,103 @@ def compare(job, track, a) -> None:
     da, db = default_pair(a)
     idx = [r.index for r in a.reps]
     c1, c2 = st.columns(2)
-    ra = c1.selectbox("Left", idx, index=idx.index(da), key="rep_a")
-    rb = c2.selectbox("Right", idx, index=idx.index(db), key="rep_b")
+    # keyed by the clip and analysis, so a new upload starts from its own default pair
+    ra = c1.selectbox("Left", idx, index=idx.index(da), key=f"rep_a_{job['key']}_{a.exercise}")
+    rb = c2.selectbox("Right", idx, index=idx.index(db), key=f"rep_b_{job['key']}_{a.exercise}")
     key = spec.back_key if spec.back_key not in a.withheld else "trunk_deg"
     ph = np.linspace(0, 100, 101)
     df = pd.DataFrame({"phase %": ph, f"rep {ra}": curves(a, a.reps[ra - 1], key), f"rep {rb}": curves(a, a.reps[rb - 1], key)})
     st.line_chart(df, x="phase %", height=200)
     st.caption(f"{a.metric_info.get(key, {}).get('label', key)} over each rep, time-normalised by phase "
                + f"({spec.phase_words}).")
-    clip = os.path.join(job["out"], f"compare_{ra}_{rb}.mp4")
+    folder = os.path.join(CACHE, job["key"], "compare", a.exercise)
+    clip = os.path.join(folder, f"compare_{ra}_{rb}.mp4")
     if not os.path.exists(clip):
-        with st.spinner("Building the side-by-side clip..."):
-            side_by_side(job["path"], track, a, ra, rb, clip)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".mp4", dir=folder)
+        os.close(fd)
+        try:
+            with st.spinner("Building the side-by-side clip..."):
+                side_by_side(job["path"], track, a, ra, rb, tmp)
+            os.replace(tmp, clip)  # whole or absent, whatever happens while it is built
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
     st.video(clip)
-    st.download_button("Download side-by-side clip", open(clip, "rb").read(), file_name=f"compare_{ra}_{rb}.mp4", mime="video/mp4")
+    st.download_button("Download side-by-side clip", _reader(clip), file_name=f"compare_{ra}_{rb}.mp4", mime="video/mp4")
 
 
-def downloads(job, out) -> None:
+def _reader(path: str):
+    """Read the file only when the button is clicked, not on every rerun."""
+    def read() -> bytes:
+        with open(path, "rb") as fh:
+            return fh.read()
+    return read
+
+
+def downloads(job, res, vid) -> None:
     st.subheader("Export")
     c = st.columns(3)
-    vid = os.path.join(out, "annotated.mp4")
-    if os.path.exists(vid):
-        c[0].download_button("Annotated video (mp4)", open(vid, "rb").read(), file_name="annotated.mp4", mime="video/mp4")
-    c[1].download_button("Report (json)", open(os.path.join(out, "report.json"), "rb").read(), file_name="report.json", mime="application/json")
-    c[2].download_button("Per-rep metrics (csv)", open(os.path.join(out, "reps.csv"), "rb").read(), file_name="reps.csv", mime="text/csv")
+    if vid:
+        c[0].download_button("Annotated video (mp4)", _reader(vid), file_name="annotated.mp4", mime="video/mp4")
+    c[1].download_button("Report (json)", json.dumps(res.report, indent=2), file_name="report.json", mime="application/json")
+    c[2].download_button("Per-rep metrics (csv)", reps_table(res.analysis).to_csv(index=False), file_name="reps.csv", mime="text/csv")
+
+
+def user_message(msg: str, path: str, name: str) -> str:
+    """An error in the user's words: their file's name, never a path on the server."""
+    for p in (os.path.abspath(path), path, os.path.basename(path)):
+        msg = msg.replace(p, name)
+    return msg.replace(CACHE, "").replace(ROOT, "")
 
 
 def main() -> None:
     st.set_page_config(page_title="formcheck", layout="wide")
+    if "swept" not in st.session_state:  # once per session: old uploads and results go
+        st.session_state["swept"] = sweep_cache()
     st.title("formcheck")
     st.write("Deadlift and running form from a side-on phone video: reps, angles, a back-rounding proxy, and what to cue.")
     with st.sidebar:
         st.markdown(GUIDE)
         exercise = st.radio("Exercise", ["auto"] + exercise_names(), horizontal=True)
+        st.caption(f"Your uploads and their results stay on this server only, and are deleted {RETENTION_DAYS:g} days "
+                   "after their last use (FORMCHECK_RETENTION_DAYS).")
     upload = st.file_uploader("Upload a video (mp4 or mov)", type=["mp4", "mov", "m4v"])
-    path = None
-    if upload is not None:
-        path = stash_upload(upload)
-    elif st.session_state.get("video_path"):
-        path = st.session_state["video_path"]
+    mine = st.session_state.get("upload")
+    if upload is not None and (mine is None or mine["id"] != upload.file_id):
+        try:
+            path, key = stash_upload(upload)
+        except OSError as e:
+            st.error(f"Could not store '{upload.name}' on the server ({e.strerror or e.__class__.__name__}). Try again later.")
+            return
+        mine = st.session_state["upload"] = {"id": upload.file_id, "path": path, "key": key, "name": upload.name}
+    if mine is not None and not os.path.exists(mine["path"]):
+        mine = st.session_state["upload"] = None  # deleted (by the user, or the retention sweep)
+    if mine is not None:
+        path, key, name = mine["path"], mine["key"], mine["name"]
+        if st.sidebar.button("Delete my data now", help="Removes this upload and all its results from the server."):
+            shutil.rmtree(os.path.join(CACHE, key), ignore_errors=True)
+            st.session_state["upload"] = None
+            st.session_state.get("results", {}).clear()
+            st.sidebar.success(f"Deleted '{name}' and its results from the server.")
+            return
     elif SAMPLES:
         names = [os.path.basename(p) for p in SAMPLES]
         pick = st.selectbox("Or look at a sample clip (a synthetic lifter/runner rendered by this project, with known angles)", names)
         path = SAMPLES[names.index(pick)]
+        key, name = file_key(path), pick
         st.caption("Showing a sample. Upload your own clip above to analyse it.")
-    if path is None:
+    else:
         st.info("Upload a clip to start.")
         return
     try:
-        job = run_analysis(path, exercise)
+        job = run_analysis(path, key, exercise)
         show_results(job)
     except FormcheckError as e:
-        st.error(str(e))
-    except Exception as e:  # never a traceback in the page
-        st.error(f"Something went wrong analysing this clip ({e.__class__.__name__}). Try another clip; if it keeps happening, report it with the file.")
+        st.error(user_message(str(e), path, name))
+    except Exception as e:  # never a traceback, never a server path in the page
+        st.error(f"Something went wrong analysing '{name}' ({e.__class__.__name__}). Try another clip; if it keeps "
+                 "happening, report it with the file.")
 
 
 main()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 
@@ -57,8 +58,48 @@ def _one(path: str, exercise: str, out: str, render: bool, quiet: bool, pose_wor
         return path, str(e)
     except Exception as e:  # a clip we did not foresee must not stop a batch or print a traceback
         return path, f"Unexpected error while analysing this clip ({e.__class__.__name__}: {e})."
-    print(f"{name} -> {out}\n{_summary(res)}")
+    replaced = f" (replaced the earlier result of {res.replaced})" if res.replaced else ""
+    print(f"{path} -> {out}{replaced}\n{_summary(res)}")
     return path, None
+
+
+def out_names(paths: list[str]) -> list[str]:
+    """One output sub-folder name per input, never two alike: the file name without its
+    extension; the extension added where only it differs (set.mp4, set.mov -> set_mp4, set_mov);
+    parent folders added where the names still clash (a/set.mp4, b/set.mp4 -> a_set, b_set)."""
+    split = [os.path.abspath(p) for p in paths]
+    stems = [os.path.splitext(os.path.basename(p)) for p in split]
+    dirs = [[x for x in os.path.dirname(p).split(os.sep) if x] for p in split]
+    with_ext = [sum(1 for s2, e2 in stems if s2 == s and e2 != e) > 0 for s, e in stems]
+    level = [0] * len(paths)
+
+    def name(i: int) -> str:
+        stem, ext = stems[i]
+        parts = dirs[i][len(dirs[i]) - level[i]:] if level[i] else []
+        return "_".join(parts + [stem + (f"_{ext.lstrip('.')}" if with_ext[i] and ext else "")])
+    for _ in range(max((len(d) for d in dirs), default=0) + 1):
+        names = [name(i) for i in range(len(paths))]
+        clash = [i for i, n in enumerate(names) if names.count(n) > 1]
+        if not clash:
+            return names
+        for i in clash:
+            level[i] = min(level[i] + 1, len(dirs[i]))
+    names, seen = [name(i) for i in range(len(paths))], {}
+    for i, n in enumerate(names):  # only the same file twice gets here; numbered, still never shared
+        seen[n] = seen.get(n, 0) + 1
+        names[i] = n if seen[n] == 1 else f"{n}_{seen[n]}"
+    return names
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent alone reports it; a worker stopped by the
+    # parent (SIGTERM) unwinds through its clean-up and exits without a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM unwinds like Ctrl-C: clean-up runs, nothing is left behind
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,17 +113,27 @@ def main(argv: list[str] | None = None) -> int:
     an.add_argument("--jobs", type=int, default=1, help="clips analysed in parallel")
     an.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _analyze(args)
+    except KeyboardInterrupt:
+        print("formcheck: interrupted; results not finished were not written.", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
-    paths = args.videos
+
+def _analyze(args) -> int:
+    paths = list(dict.fromkeys(args.videos))  # the same path twice is one clip
     multi = len(paths) > 1
-    outs = [os.path.join(args.out, os.path.splitext(os.path.basename(p))[0]) if multi else args.out for p in paths]
+    outs = [os.path.join(args.out, n) for n in out_names(paths)] if multi else [args.out]
     batch = multi and args.jobs > 1
     # A batch already runs clips side by side; a second pose process per clip would only oversubscribe.
     jobs = [(p, args.exercise, o, not args.no_video, args.quiet or batch, 1 if batch else None) for p, o in zip(paths, outs)]
     if batch:
-        from concurrent.futures import ProcessPoolExecutor
-        with ProcessPoolExecutor(max_workers=args.jobs) as ex:
-            results = list(ex.map(_one, *zip(*jobs)))
+        import multiprocessing
+        with multiprocessing.get_context("spawn").Pool(args.jobs, initializer=_worker_init) as pool:
+            results = pool.starmap(_one, jobs)  # leaving the block early (Ctrl-C) terminates the workers
     else:
         results = [_one(*j) for j in jobs]
     failed = [(p, err) for p, err in results if err]

@@ -4,13 +4,14 @@ from __future__ import annotations
 import numpy as np
 from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
-from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, gate_plausible, make_fault as _fault
+from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
 from .exercise import Exercise
 from .types import Analysis, Fault, PoseTrack, Rep
 
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
 MIN_HINGE_RANGE = 25.0   # degrees of trunk travel needed to call anything a rep
 EARLY_TRAVEL = 0.30      # "early pull" ends when the bar has covered this share of its rise
+TIMING = ("hip_lead_tl", "early_trunk_change_deg", "concentric_s", "rep_duration_s")  # hang on an instant
 
 METRIC_INFO = {
     "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",
@@ -18,8 +19,10 @@ METRIC_INFO = {
     "liftoff_hip_deg": dict(label="Hip angle at lift-off", unit="deg", how="Shoulder-hip-knee angle on the camera side (180 = straight)."),
     "liftoff_knee_deg": dict(label="Knee angle at lift-off", unit="deg", how="Hip-knee-ankle angle on the camera side (180 = straight)."),
     "liftoff_thigh_deg": dict(label="Thigh below horizontal at lift-off", unit="deg", how="Hip-to-knee line vs horizontal (0 = thigh horizontal, a squat start)."),
-    "hip_shoulder_rise_ratio": dict(label="Hip rise / shoulder rise, early pull", unit="ratio",
-                                    how="Vertical rise of the hips divided by that of the shoulders from set-up until the hands have covered 30% of their rise. 1 = rising together."),
+    "hip_lead_tl": dict(label="Hips ahead of shoulders, early pull", unit="torso lengths",
+                        how="How much further the hips rose than the shoulders from set-up until the hands have covered 30% of their rise, "
+                            "over torso length: 0 = rising together, + = hips first. (Replaces the hip/shoulder rise ratio, which divided "
+                            "by a near-zero shoulder rise: one clip re-muxed read 0.2 to 10.)"),
     "early_trunk_change_deg": dict(label="Trunk change, early pull", unit="deg", how="Trunk angle at 30% of the rise minus at set-up; + means the back went more horizontal."),
     "lockout_trunk_deg": dict(label="Trunk at lockout", unit="deg from vertical", how="Most backward trunk angle around lockout; negative = leaning back."),
     "lockout_hyperext_deg": dict(label="Lean-back at lockout", unit="deg behind thigh line",
@@ -42,7 +45,7 @@ METRIC_INFO = {
                                     "upper-back flexion, so it does not isolate the lumbar spine. Informational: no rule reads it."),
     "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
                                  how="Between-body spread of flat backs' outline bend combined with this rep's frame-to-frame spread."),
-    "bar_drift_fl": dict(label="Bar path forward drift", unit="foot lengths", how="Furthest the hands (bar proxy) move forward of their lift-off position between lift-off and lockout, in foot lengths (0 = vertical bar path)."),
+    "bar_drift_fl": dict(label="Bar path forward drift", unit="foot lengths", how="How far the hands (bar proxy: the mean of both wrists where they agree) move forward of their lift-off position between lift-off and lockout (90th percentile of the pull, so a landmark jumping for a frame does not count), in foot lengths (0 = vertical bar path)."),
     "concentric_s": dict(label="Pull duration", unit="s", how="Lift-off to lockout, from the video's own timestamps."),
     "rep_duration_s": dict(label="Rep duration", unit="s", how="Lift-off to the bar back at the floor (or the end of the lockout)."),
 }
@@ -96,6 +99,12 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     foot_len = np.hypot(*(J["toe"] - J["heel"]).T)
     fl = float(np.nanmedian(foot_len)) if np.isfinite(foot_len).any() else float("nan")
     midfoot_x = 0.5 * (J["heel"][:, 0] + J["toe"][:, 0])
+    # Bar proxy: both hands hold the bar, so in a side view both wrists sit over it. Their mean
+    # where they agree (within half a foot length); the camera-side one where they do not (the
+    # far wrist is the one more often guessed), so one wrist jumping moves the bar by half or not at all.
+    near_w, far_w = J["wrist"][:, 0], J["far_wrist"][:, 0]
+    agree = np.abs(near_w - far_w) < 0.5 * fl if fl > 0 else np.zeros(len(c.t), bool)
+    bar_x = np.where(agree, 0.5 * (near_w + far_w), near_w)
     trunk = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)
     return {
         "t": c.t,
@@ -111,8 +120,8 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         "shoulder_y": J["shoulder_mid"][:, 1],
         "knee_y": J["knee"][:, 1],
         "ankle_x": J["ankle"][:, 0],
-        "bar_ahead_fl": (J["wrist"][:, 0] - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
-        "bar_x_fl": J["wrist"][:, 0] * f / fl if fl > 0 else np.full(len(c.t), np.nan),
+        "bar_ahead_fl": (bar_x - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
+        "bar_x_fl": bar_x * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ),
         "upper_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, UPPER_SEGMENTS),
         "lower_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS),
@@ -124,8 +133,9 @@ def analyze(track: PoseTrack) -> Analysis:
     s = series(track, c)
     t = c.t
     warnings: list[str] = []
-    withheld: dict[str, str] = {}
     warnings += presence_warnings(c)
+    w, withheld = frame_rate_limits(track.video.fps, TIMING, "the early-pull measures and rep timings")
+    warnings += w
     if c.coverage < 0.5:
         warnings.append(f"A person was found in only {c.coverage:.0%} of frames; results cover those frames only.")
     if c.outlier_frames > 0.02 * len(t) * 2 * 12:
@@ -137,7 +147,7 @@ def analyze(track: PoseTrack) -> Analysis:
     if not side_ok:
         for k in METRIC_INFO:
             if k not in ("concentric_s", "rep_duration_s"):
-                withheld[k] = view.reason
+                withheld.setdefault(k, view.reason)
     elif oblique:
         for k in ("back_rounding_deg", "upper_back_bend_deg", "lower_back_bend_deg"):
             withheld[k] = view.reason
@@ -264,10 +274,7 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     m["liftoff_thigh_deg"] = val("thigh_deg", liftoff)
     hip_rise = s["hip_y"][setup] - s["hip_y"][early]
     sh_rise = s["shoulder_y"][setup] - s["shoulder_y"][early]
-    if np.isfinite(hip_rise) and np.isfinite(sh_rise) and hip_rise > 0.05 * c.torso_len:
-        m["hip_shoulder_rise_ratio"] = float(min(hip_rise / max(sh_rise, 1e-6 * c.torso_len), 10.0)) if sh_rise > 0 else 10.0
-    else:
-        m["hip_shoulder_rise_ratio"] = float("nan")
+    m["hip_lead_tl"] = float((hip_rise - sh_rise) / c.torso_len)  # torso length: never near zero
     m["early_trunk_change_deg"] = val("trunk_deg", early) - val("trunk_deg", setup)
     m["lockout_trunk_deg"] = float(np.nanmin(s["trunk_deg"][lock_win])) if np.isfinite(s["trunk_deg"][lock_win]).any() else float("nan")
     hx = s["hip_hyperext_deg"][lock_win]
@@ -286,8 +293,11 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
         seg = seg[np.isfinite(seg)]
         m[key] = float(np.percentile(seg, 75)) if len(seg) >= 2 else float("nan")
     m["bar_start_fl"] = val("bar_ahead_fl", liftoff)
-    drift = s["bar_x_fl"][liftoff:lock + 1] - val("bar_x_fl", liftoff)
-    m["bar_drift_fl"] = float(np.nanmax(drift)) if np.isfinite(drift).any() else float("nan")
+    # Forward of where the hands left the floor (median of the frames around lift-off), the 90th
+    # percentile of the pull: a wrist landmark jumping for a frame or two is not a bar path.
+    ref = s["bar_x_fl"][max(0, liftoff - 2):liftoff + 3]
+    drift = s["bar_x_fl"][liftoff:lock + 1] - (np.nanmedian(ref) if np.isfinite(ref).any() else np.nan)
+    m["bar_drift_fl"] = float(np.nanpercentile(drift, 90)) if np.isfinite(drift).sum() >= 3 else float("nan")
     m["concentric_s"] = float(t[lock] - t[liftoff])
     m["rep_duration_s"] = float(t[end] - t[liftoff])
     return m

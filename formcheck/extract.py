@@ -232,6 +232,8 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
     if n == 0:
         raise FormcheckError(f"No frame of '{info.path}' could be decoded.")
     info.frames = n
+    if n > 1:  # what decoded, not what the header or packets claim (an edit list hides packets)
+        info.duration_s = round(float(arr["t"][-1] + np.median(np.diff(arr["t"]))), 3)
     if progress:
         progress("pose", n, n)
     return PoseTrack(t=arr["t"], xy=arr["xy"], vis=arr["vis"], profile=arr["prof"], video=info,

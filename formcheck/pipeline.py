@@ -4,12 +4,10 @@ The Python API is `analyze_video`; the CLI and the app are thin shells over it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
-
 
 import numpy as np
 
@@ -17,6 +15,7 @@ from . import exercise as exercise_spec
 from .extract import Progress, extract_pose
 from .render import Overlay
 from .report import build_report, frames_table, reps_table, write_json
+from .results import ResultWriter, load as load_result
 from .types import L_ANKLE, R_ANKLE, Analysis, FormcheckError, PoseTrack
 from .video import H264Writer, frames
 
@@ -29,11 +28,16 @@ class Result:
     analysis: Analysis
     report: dict
     out_dir: str | None = None
+    replaced: str | None = None  # the source of a different clip's result this one replaced
 
     @property
     def annotated_path(self) -> str | None:
-        p = os.path.join(self.out_dir, "annotated.mp4") if self.out_dir else None
-        return p if p and os.path.exists(p) else None
+        """The annotated clip of this result: only if the folder's completion marker lists it
+        (a folder another run has since replaced, or one written with render=False, has none)."""
+        marker = load_result(self.out_dir, deep=False) if self.out_dir else None
+        if not marker or "annotated.mp4" not in marker["files"]:
+            return None
+        return os.path.join(self.out_dir, "annotated.mp4")
 
 
 # The motion tests: a deadlift hinges the trunk this far with the ankles closer than PLANTED_MAX;
@@ -67,6 +71,23 @@ def choose_exercise(track: PoseTrack) -> tuple[str, str]:
                          "choose the exercise yourself.")
 
 
+def capture_notes(info) -> list[str]:
+    """What the file itself did that the user should know: breaks in its timeline, the track
+    chosen among several, non-square pixels."""
+    notes = []
+    for at, removed in getattr(info, "gaps", [])[:3]:
+        notes.append(f"The clip's timestamps jump by {removed:+.1f} s at {at:.1f} s (a paused recording, or a file edited or "
+                     f"joined badly). The jump was closed so the motion stays continuous: times after {at:.1f} s are "
+                     "measured without it and differ from what a player shows.")
+    if getattr(info, "streams", 1) > 1:
+        notes.append(f"This file holds {info.streams} video tracks; analysed the main one ({info.width}x{info.height}, "
+                     f"track {info.stream}), not a cover picture or thumbnail.")
+    if getattr(info, "sar", "1") not in ("1", "1/1"):
+        notes.append(f"The video's pixels are not square (aspect {info.sar.replace('/', ':')}); frames were stretched to "
+                     f"the {info.width}x{info.height} picture a player shows before measuring angles.")
+    return notes
+
+
 def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
     if len(track) < 8 or track.t[-1] < 0.3:
         n = len(track)
@@ -85,6 +106,7 @@ def analyze_track(track: PoseTrack, exercise: str = "deadlift") -> Analysis:
         else:
             mismatch = _contradiction(track, exercise)
         a = exercise_spec.get(exercise).analyze(track)
+    a.warnings.extend(capture_notes(track.video))
     if note:
         a.warnings.insert(0, note)
         a.summary["exercise_choice"] = note
@@ -126,35 +148,51 @@ def render_video(path: str, track: PoseTrack, a: Analysis, out_path: str, progre
         progress("render", len(track), len(track))
 
 
-def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = None, render: bool = True,
-                  progress: Progress | None = None, track: PoseTrack | None = None,
-                  pose_workers: int | None = None, backend=None) -> Result:
-    """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv and annotated.mp4
-    there; everything is built in a temporary folder first so a failure leaves nothing half-written.
-    pose_workers, backend: see extract_pose (None: MediaPipe, two pose processes on a long clip)."""
-    if exercise != "auto" and exercise not in exercise_spec.names():
-        raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of auto, {', '.join(exercise_spec.names())}.")
-    if track is None:
-        track = extract_pose(path, progress, workers=pose_workers, backend=backend)
+def check_video_path(path) -> str:
+    if path is None or not isinstance(path, (str, os.PathLike)) or not os.fspath(path).strip():
+        raise FormcheckError(f"The video must be a file path, not {path!r}.")
+    return os.fspath(path)
+
+
+def analyze(track: PoseTrack, exercise: str = "deadlift") -> Result:
+    """The analysis and its report, in memory: no file is read or written."""
     a = analyze_track(track, exercise)
     if not a.reps:
         why = "; ".join(a.warnings) or "no rep was found"
         raise FormcheckError(f"No complete {exercise_spec.get(a.exercise).unit} could be measured in this clip: {why}")
-    report = build_report(track, a)
-    if out_dir is None:
-        return Result(track, a, report)
-    parent = os.path.dirname(os.path.abspath(out_dir)) or "."
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".formcheck-", dir=parent)
-    try:
-        write_json(report, os.path.join(tmp, "report.json"))
-        frames_table(track, a).to_csv(os.path.join(tmp, "frames.csv"), index=False)
-        reps_table(a).to_csv(os.path.join(tmp, "reps.csv"), index=False)
-        if render:
-            render_video(path, track, a, os.path.join(tmp, "annotated.mp4"), progress)
-        os.makedirs(out_dir, exist_ok=True)
-        for name in os.listdir(tmp):
-            os.replace(os.path.join(tmp, name), os.path.join(out_dir, name))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return Result(track, a, report, out_dir)
+    return Result(track, a, build_report(track, a))
+
+
+def write_results(path: str, res: Result, w: ResultWriter, render: bool = True,
+                  progress: Progress | None = None) -> Result:
+    """Write report.json, frames.csv, reps.csv (and annotated.mp4) into w's temporary folder and
+    commit them as one complete result."""
+    write_json(res.report, w.path("report.json"))
+    frames_table(res.track, res.analysis).to_csv(w.path("frames.csv"), index=False)
+    reps_table(res.analysis).to_csv(w.path("reps.csv"), index=False)
+    if render:
+        render_video(path, res.track, res.analysis, w.path("annotated.mp4"), progress)
+    w.commit({"exercise": res.analysis.exercise})
+    res.out_dir = w.out_dir
+    res.replaced = w.replaced if w.replaced and w.replaced != w.source else None
+    return res
+
+
+def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = None, render: bool = True,
+                  progress: Progress | None = None, track: PoseTrack | None = None,
+                  pose_workers: int | None = None, backend=None) -> Result:
+    """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv and annotated.mp4
+    there as one complete result (formcheck.results): the folder is checked writable and locked
+    before any work, and holds either the whole new result or the previous one, never a mix.
+    pose_workers, backend: see extract_pose (None: MediaPipe, two pose processes on a long clip)."""
+    path = check_video_path(path)
+    if exercise != "auto" and exercise not in exercise_spec.names():
+        raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of auto, {', '.join(exercise_spec.names())}.")
+    writer = ResultWriter(out_dir, source=os.path.basename(path)) if out_dir is not None else contextlib.nullcontext()
+    with writer as w:
+        if track is None:
+            track = extract_pose(path, progress, workers=pose_workers, backend=backend)
+        res = analyze(track, exercise)
+        if w is not None:
+            write_results(path, res, w, render, progress)
+    return res

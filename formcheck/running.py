@@ -12,7 +12,7 @@ from scipy.signal import find_peaks
 
 from .contour import bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
-from .thresholds import RUNNING as R, fault_above, gate_plausible, make_fault
+from .thresholds import RUNNING as R, fault_above, frame_rate_limits, gate_plausible, make_fault
 from .exercise import Exercise
 from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
@@ -21,6 +21,8 @@ CUTOFF_HZ = 10.0            # running moves faster than lifting (Winter: ~8-12 H
 MIN_STEP_S = 0.22           # 270 steps/min: faster than any runner
 SLOWMO_CADENCE = 110.0      # below this "running" is slow-motion playback, not a real cadence
 MIN_STEPS_PELVIS = R["pelvic_drop"].params["min_steps"]  # Dingenen 2018: average at least 7 steps
+TIMING = ("step_time_s", "cadence_spm", "shank_at_contact_deg", "heel_ahead_ll", "knee_flex_contact_deg",
+          "hip_ext_toeoff_deg", "bounce_ll")  # hang on the instant of foot strike or toe-off
 
 METRIC_INFO = {
     "step_time_s": dict(label="Step time", unit="s", how="Foot strike to the next foot strike, from the video's timestamps."),
@@ -135,8 +137,9 @@ def analyze(track: PoseTrack) -> Analysis:
     J, f, t = c.joints, c.facing_sign, c.t
     view = c.view
     warnings: list[str] = []
-    withheld: dict[str, str] = {}
     warnings += presence_warnings(c)
+    w, withheld = frame_rate_limits(track.video.fps, TIMING, "cadence and the foot-strike and toe-off measures")
+    warnings += w
     ll = _leg_length(c)
     s: dict[str, np.ndarray] = {"t": t}
     s["trunk_deg"] = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)

@@ -165,7 +165,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "liftoff_hip_deg": (35.0, 180.0, "hip flexion tops out near 140 deg, so the shoulder-hip-knee angle stays above ~35"),
     "liftoff_knee_deg": (40.0, 180.0, "knee flexion tops out near 140-150 deg; a bar on the floor needs far less"),
     "liftoff_thigh_deg": (-40.0, 90.0, "hips more than 40 deg below the knees is not a lift-off position"),
-    "hip_shoulder_rise_ratio": (0.0, 9.99, "10 is the cap the ratio takes when the shoulders did not rise at all"),
+    "hip_lead_tl": (-1.0, 1.0, "the hips cannot rise a torso length more (or less) than the shoulders"),
     "early_trunk_change_deg": (-60.0, 60.0, "the trunk cannot swing 60 deg in the first 30% of the bar's rise"),
     "lockout_trunk_deg": (-45.0, 45.0, "nobody locks out leaning back or forward more than 45 deg"),
     "lockout_hyperext_deg": (-30.0, 45.0, "hip hyperextension ends near 30 deg; 30 deg the other way is not a lockout"),
@@ -186,6 +186,28 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "arch_deg": (-45.0, 60.0, "spine extension limits"),
     "pelvic_drop_deg": (-20.0, 20.0, "pelvic drop beyond 20 deg is not a running stride"),
 }
+
+
+# Frame rate. A step at 180/min lasts 0.33 s and the deadlift's early pull (set-up to 30 % of the
+# bar's rise) 0.2-0.4 s: at 10 fps that is 2-3 frames, so the instant a timing metric hangs on
+# (lift-off, foot strike, toe-off) is only known to +/- 50 ms, a quarter of the phase, and the
+# rhythm cannot be resolved below ~6 fps (two samples per step). Below FPS_WARN the user is told;
+# below FPS_MIN_TIMING those metrics are withheld.
+FPS_WARN = 15.0
+FPS_MIN_TIMING = 10.0
+
+
+def frame_rate_limits(fps: float, timing: tuple[str, ...], label: str) -> tuple[list[str], dict[str, str]]:
+    """(warnings, withheld) for a clip filmed at fps; timing: the exercise's metrics that hang on
+    an instant; label: what they are, for people."""
+    if not fps or fps >= FPS_WARN:
+        return [], {}
+    if fps < FPS_MIN_TIMING:
+        why = (f"not measured: filmed at {fps:.0f} fps, below {FPS_MIN_TIMING:g} fps {label} fall between frames "
+               "(film at 30 fps or more)")
+        return [f"Filmed at only {fps:.0f} fps: {label} were not measured; the angles shown are from the nearest frames."], \
+            {k: why for k in timing}
+    return [f"Filmed at only {fps:.0f} fps: {label} are unreliable below {FPS_WARN:g} fps (film at 30 fps or more)."], {}
 
 
 def fault_above(rule: Rule, value: float | None, message: str, t0: float, t1: float, **fmt) -> Fault | None:

@@ -53,6 +53,10 @@ class VideoInfo:
     rotation: int       # degrees applied to make the picture upright (clockwise, 0/90/180/270)
     codec: str
     vfr: bool           # variable frame rate (phone clips often are)
+    sar: str = "1"      # sample aspect ratio of the stored pixels; width above is the displayed one
+    gaps: list = field(default_factory=list)  # (clip time s, seconds removed): breaks closed in the timeline
+    stream: int = 0     # index of the video track read (see video.video_stream)
+    streams: int = 1    # video tracks in the file
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

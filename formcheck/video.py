@@ -33,6 +33,81 @@ def _open(path: str):
     return container
 
 
+def video_stream(container):
+    """The clip's real video track: never an attached cover picture; then, as FFmpeg's own
+    choice does, the largest picture, then the longest track, then the container's default.
+    (A phone or editor may put a thumbnail track or a 1-frame cover first.)"""
+    def key(st):
+        d = st.disposition
+        cover = bool(d & av.stream.Disposition.attached_pic) if d is not None else False
+        cc = st.codec_context
+        seconds = float(st.duration * st.time_base) if st.duration and st.time_base else 0.0
+        one_frame = st.frames == 1 or (st.frames == 0 and 0 < seconds < 0.2)
+        default = bool(d & av.stream.Disposition.default) if d is not None else False
+        return (not cover, not one_frame, (cc.width or 0) * (cc.height or 0), seconds, st.frames, default, -st.index)
+    return max(container.streams.video, key=key)
+
+
+def stream_sar(stream):
+    """Sample aspect ratio as FFmpeg guesses it: the container's, else the codec's."""
+    for sar in (stream.sample_aspect_ratio, stream.codec_context.sample_aspect_ratio):
+        if sar and sar > 0:
+            return sar
+    return None
+
+
+def display_width(width: int, sar) -> int:
+    """Stored width stretched by the sample aspect ratio (non-square pixels), as players show it."""
+    if not sar or sar <= 0 or sar == 1:
+        return width
+    return max(2, int(round(width * float(sar) / 2)) * 2)
+
+
+GAP_MIN_S = 1.0      # a jump in the timestamps longer than this...
+GAP_FRAMES = 10      # ...and than this many frame intervals is a break in the timeline, not motion
+
+
+class Timeline:
+    """Turns a stream's presentation times into clip times: 0 at the first frame, strictly
+    increasing, continuous. A frame without a timestamp (Matroska stores times before 0 as
+    none) follows the previous one by a frame interval, and the next timed frame continues from
+    there. A break (a paused recording, an editing or muxing glitch: a 3600 s jump, or a jump
+    back) is closed to one frame interval and recorded in `gaps` as (clip time, seconds removed).
+    Fed in presentation order, so probe (packet times) and decode (frame times) agree."""
+
+    def __init__(self, nominal_dt: float):
+        self.nominal = nominal_dt if nominal_dt > 0 else 1 / 30
+        self.last_raw: float | None = None
+        self.last = -1.0
+        self.recent: list[float] = []
+        self.gaps: list[tuple[float, float]] = []
+
+    def __call__(self, raw: float | None) -> float:
+        ref = float(np.median(self.recent)) if len(self.recent) >= 3 else self.nominal
+        nxt = self.last + ref if self.last >= 0 else 0.0
+        if raw is None or self.last_raw is None:
+            t = nxt
+        else:
+            dt = raw - self.last_raw
+            if abs(dt) > max(GAP_MIN_S, GAP_FRAMES * ref):
+                self.gaps.append((round(nxt, 3), round(dt - ref, 3)))
+                t = nxt
+            else:
+                t = self.last + dt
+                if dt > 0:
+                    self.recent = (self.recent + [dt])[-15:]
+        self.last_raw = raw
+        if t <= self.last:  # duplicate/out-of-order timestamps: keep time strictly increasing
+            t = self.last + 1e-3
+        self.last = t
+        return t
+
+
+def _nominal_dt(stream) -> float:
+    rate = stream.base_rate or stream.guessed_rate or stream.average_rate
+    return 1.0 / float(rate) if rate else 1 / 30
+
+
 def _upright(img: np.ndarray, rotation: int) -> np.ndarray:
     # rotation is the clockwise turn needed for display; np.rot90 turns counter-clockwise.
     if rotation == 0:
@@ -124,20 +199,20 @@ def _decode(path: str, max_side: int | None, start_s: float | None = None
     import cv2
     container = _open(path)
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         stream.thread_type = "AUTO"
-        t0 = None
-        last_t = -1.0
-        rate = float(stream.average_rate or stream.guessed_rate or 30.0)
+        clock = Timeline(_nominal_dt(stream))
+        sar = stream_sar(stream)
         i = 0
         it = container.decode(stream)
         if start_s:
             first = next(it)
             if first.time is None:
                 raise FormcheckError("This clip's frames carry no timestamps, so it cannot be read from the middle.")
-            t0 = first.time
-            container.seek(int((t0 + start_s) / stream.time_base), stream=stream, backward=True, any_frame=False)
+            clock(first.time)
+            container.seek(int((first.time + start_s) / stream.time_base), stream=stream, backward=True, any_frame=False)
             it = container.decode(stream)
+            clock = _Resumed(clock)
         while True:
             try:
                 frame = next(it)
@@ -147,17 +222,15 @@ def _decode(path: str, max_side: int | None, start_s: float | None = None
                 if i == 0:
                     raise FormcheckError(f"'{os.path.basename(path)}' could not be decoded: the video data is damaged.") from None
                 break  # truncated file: keep what decoded
-            t = frame.time if frame.time is not None else i / rate
-            if t0 is None:
-                t0 = t
-            t = t - t0
+            t = clock(frame.time)
             if start_s and t < start_s - 1e-6:
                 continue
-            if t <= last_t:  # duplicate/out-of-order timestamps: keep time strictly increasing
-                t = last_t + 1e-3
-            last_t = t
             rot = _display_rotation(frame)
-            img = _upright(frame.to_ndarray(format="rgb24"), rot)
+            img = frame.to_ndarray(format="rgb24")
+            dw = display_width(img.shape[1], sar)
+            if dw != img.shape[1]:  # non-square pixels: stretch to the picture players show
+                img = cv2.resize(img, (dw, img.shape[0]), interpolation=cv2.INTER_LINEAR if dw > img.shape[1] else cv2.INTER_AREA)
+            img = _upright(img, rot)
             small = None
             if max_side:
                 h, w = img.shape[:2]
@@ -172,30 +245,54 @@ def _decode(path: str, max_side: int | None, start_s: float | None = None
         container.close()
 
 
+class _Resumed:
+    """A Timeline for a decode that seeks into the middle: clip times measured from the
+    clip's first frame (a break before the seek point is not seen; extract_pose only joins the
+    two halves when their times agree)."""
+
+    def __init__(self, clock: Timeline):
+        self.t0, self.last = clock.last_raw, -1.0
+
+    def __call__(self, raw: float) -> float:
+        t = max(raw - self.t0, self.last + 1e-3)
+        self.last = t
+        return t
+
+
 def probe(path: str) -> VideoInfo:
-    """Read the header and scan packet timestamps (no decoding) for frame count and timing."""
+    """Read the header and scan packet timestamps (no decoding) for frame count and timing.
+    Packets an edit list discards are not counted: they are never shown."""
     container = _open(path)
     try:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
+        index = stream.index
         codec = stream.codec_context.name
-        w, h = stream.codec_context.width, stream.codec_context.height
-        rotation = 0
         try:
             first = next(container.decode(stream))
             rotation = _display_rotation(first)
-            w, h = first.width, first.height
+            sar = stream_sar(stream)
+            w, h = display_width(first.width, sar), first.height
         except (StopIteration, av.error.FFmpegError):
             raise FormcheckError(f"'{os.path.basename(path)}' could not be decoded: no frame in it is readable video (damaged, or not a video file).") from None
-        container.seek(0)
-        pts = []
+    finally:
+        container.close()
+    container = _open(path)  # a fresh pass: seeking back to 0 fails on a stream that starts before 0
+    try:
+        stream = container.streams.video[[s.index for s in container.streams.video].index(index)]
+        pts, untimed = [], 0
         try:
             for packet in container.demux(stream):
-                if packet.pts is not None and packet.size > 0:
-                    pts.append(packet.pts)
+                if packet.size > 0 and not packet.is_discard:
+                    if packet.pts is None:
+                        untimed += 1
+                    else:
+                        pts.append(packet.pts)
         except av.error.FFmpegError:
             pass  # truncated: count what is there
         tb = float(stream.time_base)
-        ts = np.unique(np.asarray(pts, dtype=np.int64)) * tb if pts else np.zeros(1)
+        raw = [None] * untimed + [float(x) * tb for x in np.unique(np.asarray(pts, dtype=np.int64))]
+        clock = Timeline(_nominal_dt(stream))
+        ts = np.array([clock(x) for x in raw] or [0.0])
         n = max(len(ts), 1)
         dt = np.diff(ts)
         fps = float(1.0 / np.median(dt)) if len(dt) else float(stream.average_rate or 30.0)
@@ -204,7 +301,9 @@ def probe(path: str) -> VideoInfo:
         if rotation in (90, 270):
             w, h = h, w
         return VideoInfo(path=os.path.abspath(path), width=w, height=h, fps=round(fps, 3), frames=n,
-                         duration_s=round(duration, 3), rotation=rotation, codec=codec, vfr=vfr)
+                         duration_s=round(duration, 3), rotation=rotation, codec=codec, vfr=vfr,
+                         sar=str(sar) if sar and sar != 1 else "1", gaps=clock.gaps,
+                         stream=index, streams=len(container.streams.video))
     finally:
         container.close()
 

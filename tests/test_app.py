@@ -9,6 +9,14 @@ from tests.conftest import clip
 APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "app.py")
 
 
+def use_file(app, path: str, name: str = "set.mp4") -> str:
+    """What an upload leaves in the session: the stored file, its content key and the user's name."""
+    from formcheck.results import sha256
+    key = sha256(path, 20)
+    app.session_state["upload"] = {"id": "test", "path": path, "key": key, "name": name}
+    return key
+
+
 @pytest.fixture
 def app(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
@@ -21,7 +29,7 @@ def test_app_analyses_a_clip_and_offers_exports(app, tmp_path):
     src = clip("deadlift", "dl_formfit_01_good.mp4")
     p = str(tmp_path / "set.mp4")
     shutil.copy(src, p)
-    app.session_state["video_path"] = p
+    key = use_file(app, p)
     app.run()
     assert not app.exception, app.exception
     text = " ".join(m.value for m in app.markdown) + " ".join(str(m.value) for m in app.caption)
@@ -36,8 +44,8 @@ def test_app_analyses_a_clip_and_offers_exports(app, tmp_path):
     # changing the compared reps reruns without re-analysing (results are cached on disk by content hash)
     track = tmp_path / "cache"
     n_before = sum(len(f) for _, _, f in os.walk(track))
-    a0 = app.selectbox(key="rep_a").value
-    app.selectbox(key="rep_a").set_value(1 if a0 == 2 else 2).run()
+    a0 = app.selectbox(key=f"rep_a_{key}_deadlift").value
+    app.selectbox(key=f"rep_a_{key}_deadlift").set_value(1 if a0 == 2 else 2).run()
     assert not app.exception
     assert sum(len(f) for _, _, f in os.walk(track)) == n_before + 1  # only the new comparison clip
 
@@ -45,7 +53,14 @@ def test_app_analyses_a_clip_and_offers_exports(app, tmp_path):
 def test_app_shows_bad_input_as_a_message(app, tmp_path):
     bad = tmp_path / "bad.mp4"
     bad.write_bytes(b"not a video at all" * 100)
-    app.session_state["video_path"] = str(bad)
+    use_file(app, str(bad), "my lift.mp4")
     app.run()
     assert not app.exception
     assert any("could not be opened" in e.value or "could not be decoded" in e.value for e in app.error)
+    msg = " ".join(e.value for e in app.error)
+    assert "my lift.mp4" in msg and str(tmp_path) not in msg and "bad.mp4" not in msg  # the user's name, no server path
+    # the failure is remembered: the next visit answers without decoding again
+    app.run()
+    assert any("my lift.mp4" in e.value for e in app.error)
+    errors = [os.path.join(d, f) for d, _, fs in os.walk(tmp_path / "cache") for f in fs if f == "errors.json"]
+    assert len(errors) == 1

@@ -158,10 +158,10 @@ def test_impossible_values_are_not_measured_and_fire_nothing():
 
 def test_gate_plausible_in_place():
     from formcheck.thresholds import gate_plausible
-    m = {"liftoff_trunk_deg": 150.6, "liftoff_hip_deg": 70.0, "hip_shoulder_rise_ratio": 10.0, "bar_drift_fl": None}
+    m = {"liftoff_trunk_deg": 150.6, "liftoff_hip_deg": 70.0, "hip_lead_tl": 1.5, "bar_drift_fl": None}
     why = gate_plausible(m)
-    assert m == {"liftoff_trunk_deg": None, "liftoff_hip_deg": 70.0, "hip_shoulder_rise_ratio": None, "bar_drift_fl": None}
-    assert set(why) == {"liftoff_trunk_deg", "hip_shoulder_rise_ratio"}
+    assert m == {"liftoff_trunk_deg": None, "liftoff_hip_deg": 70.0, "hip_lead_tl": None, "bar_drift_fl": None}
+    assert set(why) == {"liftoff_trunk_deg", "hip_lead_tl"}
 
 
 def test_every_fault_carries_its_rules_basis_into_the_report():

@@ -32,10 +32,10 @@ def test_lumbar_rounding_says_how_sure_and_when():
 
 def test_hips_shoot_up_on_the_trunk_change_alone():
     trunk = DEADLIFT["hips_shoot_up"]
-    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": None, "early_trunk_change_deg": thr(trunk, 1)}, AT).unit == "deg"
-    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": 1.0, "early_trunk_change_deg": thr(trunk)}, AT) is None
+    assert deadlift.hips_shoot_up({"early_trunk_change_deg": thr(trunk, 1)}, AT).unit == "deg"
+    assert deadlift.hips_shoot_up({"early_trunk_change_deg": thr(trunk)}, AT) is None
     # a large ratio (a tiny shoulder rise in the denominator) no longer flags by itself
-    assert deadlift.hips_shoot_up({"hip_shoulder_rise_ratio": 5.0, "early_trunk_change_deg": 2.0}, AT) is None
+    assert deadlift.hips_shoot_up({"hip_lead_tl": 0.9, "early_trunk_change_deg": 2.0}, AT) is None
 
 
 def test_squat_start_needs_a_flat_thigh_and_an_upright_trunk():
