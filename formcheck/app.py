@@ -5,12 +5,9 @@
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import os
-import shutil
 import tempfile
-import time
 
 import numpy as np
 import pandas as pd
@@ -20,9 +17,10 @@ from formcheck.compare import curves, default_pair, side_by_side
 from formcheck.extract import extract_pose
 from formcheck.pipeline import analyze, write_results
 from formcheck.report import PROXY_NOTE, reps_table
-from formcheck.results import ResultWriter, atomic_write_json, load as load_result, sha256
+from formcheck.results import ResultWriter, load as load_result
+from formcheck import uploads
 from formcheck.exercise import get as get_exercise, names as exercise_names
-from formcheck.types import FormcheckError, PoseTrack
+from formcheck.types import FormcheckError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("FORMCHECK_CACHE", os.path.join(ROOT, ".formcheck_cache"))
@@ -39,42 +37,6 @@ GUIDE = """**Filming for a good reading**
 
 
 RETENTION_DAYS = float(os.environ.get("FORMCHECK_RETENTION_DAYS", "7"))
-_HASHES: dict[tuple, str] = {}
-
-
-def file_key(path: str) -> str:
-    """Content hash of a file, computed once per (path, size, mtime) in this server process."""
-    st_ = os.stat(path)
-    memo = (os.path.abspath(path), st_.st_size, st_.st_mtime_ns)
-    if memo not in _HASHES:
-        _HASHES[memo] = sha256(path, 20)
-    return _HASHES[memo]
-
-
-def stash_upload(upload) -> tuple[str, str]:
-    """Copy the upload into the cache under its content hash, hashing as it streams: its own
-    temporary file per upload (concurrent sessions never share one), then one rename. An
-    identical file already there is used only if its own content still matches the hash."""
-    os.makedirs(CACHE, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=CACHE)
-    h = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            upload.seek(0)
-            for chunk in iter(lambda: upload.read(1 << 20), b""):
-                h.update(chunk)
-                fh.write(chunk)
-        key = h.hexdigest()[:20]
-        folder = os.path.join(CACHE, key)
-        os.makedirs(folder, exist_ok=True)
-        dst = os.path.join(folder, "input" + (os.path.splitext(upload.name)[1].lower() or ".mp4"))
-        if not (os.path.exists(dst) and sha256(dst, 20) == key):
-            os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    _release(upload)
-    return dst, key
 
 
 def _release(upload) -> None:
@@ -84,78 +46,8 @@ def _release(upload) -> None:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
         ctx = get_script_run_ctx()
         ctx.uploaded_file_mgr.remove_file(ctx.session_id, upload.file_id)
-    except Exception:  # an older or newer Streamlit without this hook: the copy lives until the session ends
+    except Exception:  # a Streamlit without this hook: the copy lives until the session ends
         pass
-
-
-def sweep_cache(now: float | None = None) -> int:
-    """Delete cached uploads and results not used for RETENTION_DAYS; returns how many."""
-    if not os.path.isdir(CACHE):
-        return 0
-    limit = (now or time.time()) - RETENTION_DAYS * 86400
-    gone = 0
-    for name in os.listdir(CACHE):
-        p = os.path.join(CACHE, name)
-        try:
-            if os.path.getmtime(p) < limit:
-                shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
-                gone += 1
-        except OSError:
-            pass
-    return gone
-
-
-def _errors_path(key: str) -> str:
-    return os.path.join(CACHE, key, "errors.json")
-
-
-def _cached_error(key: str, exercise: str) -> str | None:
-    try:
-        with open(_errors_path(key)) as fh:
-            e = json.load(fh)
-        return e.get(exercise) or e.get("*")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def _cache_error(key: str, exercise: str, message: str) -> None:
-    """A clip that cannot be analysed fails the same way next time: keep the answer, not the work."""
-    try:
-        with open(_errors_path(key)) as fh:
-            e = json.load(fh)
-    except (OSError, ValueError):
-        e = {}
-    e[exercise] = message
-    try:
-        atomic_write_json(_errors_path(key), e)
-    except OSError:
-        pass
-
-
-def _load_track(key: str) -> PoseTrack | None:
-    """The cached pose track, or None; a damaged one (a full disk, a kill) is deleted."""
-    p = os.path.join(CACHE, key, "track.npz")
-    if not os.path.exists(p):
-        return None
-    try:
-        return PoseTrack.load(p)
-    except Exception:
-        os.remove(p)
-        return None
-
-
-def _save_track(key: str, track: PoseTrack) -> None:
-    p = os.path.join(CACHE, key, "track.npz")
-    fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".npz", dir=os.path.dirname(p))
-    os.close(fd)
-    try:
-        track.save(tmp)
-        os.replace(tmp, p)
-    except OSError:
-        pass  # no room to cache: the next visit runs pose again
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def run_analysis(path: str, key: str, exercise: str) -> dict:
@@ -164,12 +56,12 @@ def run_analysis(path: str, key: str, exercise: str) -> dict:
     that cannot be analysed is remembered as such."""
     results = st.session_state.setdefault("results", {})
     res = results.get((key, exercise))
-    os.makedirs(os.path.join(CACHE, key), exist_ok=True)
+    uploads.touch(CACHE, key)
     if res is None:
-        err = _cached_error(key, exercise)
+        err = uploads.cached_error(CACHE, key, exercise)
         if err:
             raise FormcheckError(err)
-        track = _load_track(key)
+        track = uploads.load_track(CACHE, key)
         if track is None:
             bar = st.progress(0.0, text="Starting...")
 
@@ -178,18 +70,17 @@ def run_analysis(path: str, key: str, exercise: str) -> dict:
             try:
                 track = extract_pose(path, progress)
             except FormcheckError as e:
-                _cache_error(key, "*", str(e))
+                uploads.cache_error(CACHE, key, "*", str(e))
                 raise
             finally:
                 bar.empty()
-            _save_track(key, track)
+            uploads.save_track(CACHE, key, track)
         try:
             res = analyze(track, exercise)
         except FormcheckError as e:
-            _cache_error(key, exercise, str(e))
+            uploads.cache_error(CACHE, key, exercise, str(e))
             raise
         results[(key, exercise)] = res
-    os.utime(os.path.join(CACHE, key))  # last use, for the retention sweep
     # The annotated clip belongs to the exercise analysed, not to the choice: "auto" and "deadlift"
     # on a deadlift share one.
     out = os.path.join(CACHE, key, res.analysis.exercise)
@@ -218,7 +109,6 @@ def annotated_video(job: dict, slot) -> str | None:
 
 
 def show_results(job: dict) -> None:
-    out = job["out"]
     res = job["result"]
     report, track, a = res.report, res.track, res.analysis
     v = report["video"]
@@ -376,7 +266,7 @@ def user_message(msg: str, path: str, name: str) -> str:
 def main() -> None:
     st.set_page_config(page_title="formcheck", layout="wide")
     if "swept" not in st.session_state:  # once per session: old uploads and results go
-        st.session_state["swept"] = sweep_cache()
+        st.session_state["swept"] = uploads.sweep(CACHE, RETENTION_DAYS)
     st.title("formcheck")
     st.write("Deadlift and running form from a side-on phone video: reps, angles, a back-rounding proxy, and what to cue.")
     with st.sidebar:
@@ -388,7 +278,8 @@ def main() -> None:
     mine = st.session_state.get("upload")
     if upload is not None and (mine is None or mine["id"] != upload.file_id):
         try:
-            path, key = stash_upload(upload)
+            path, key = uploads.stash_upload(upload, CACHE)
+            _release(upload)
         except OSError as e:
             st.error(f"Could not store '{upload.name}' on the server ({e.strerror or e.__class__.__name__}). Try again later.")
             return
@@ -398,7 +289,7 @@ def main() -> None:
     if mine is not None:
         path, key, name = mine["path"], mine["key"], mine["name"]
         if st.sidebar.button("Delete my data now", help="Removes this upload and all its results from the server."):
-            shutil.rmtree(os.path.join(CACHE, key), ignore_errors=True)
+            uploads.delete(CACHE, key)
             st.session_state["upload"] = None
             st.session_state.get("results", {}).clear()
             st.sidebar.success(f"Deleted '{name}' and its results from the server.")
@@ -407,7 +298,7 @@ def main() -> None:
         names = [os.path.basename(p) for p in SAMPLES]
         pick = st.selectbox("Or look at a sample clip (a synthetic lifter/runner rendered by this project, with known angles)", names)
         path = SAMPLES[names.index(pick)]
-        key, name = file_key(path), pick
+        key, name = uploads.file_key(path), pick
         st.caption("Showing a sample. Upload your own clip above to analyse it.")
     else:
         st.info("Upload a clip to start.")

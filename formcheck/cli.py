@@ -11,6 +11,9 @@ from .exercise import get as get_exercise, names as exercise_names
 from .types import FormcheckError
 
 
+_LINE_OPEN = [False]  # a progress line without its newline is on the terminal
+
+
 def _progress_printer(name: str):
     state = {"stage": None, "t0": 0.0, "ended": set()}
 
@@ -26,6 +29,7 @@ def _progress_printer(name: str):
             state["ended"].add(stage)
         sys.stderr.write(f"\r{name}: {stage:6s} {done:5d}/{total:<5d} {pct:5.1f}%  {rate:5.1f} frames/s{end}")
         sys.stderr.flush()
+        _LINE_OPEN[0] = not end
     return show
 
 
@@ -117,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _analyze(args)
     except KeyboardInterrupt:
-        print("formcheck: interrupted; results not finished were not written.", file=sys.stderr)
+        print(("\n" if _LINE_OPEN[0] else "") + "formcheck: interrupted; results not finished were not written.", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)

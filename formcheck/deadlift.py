@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
@@ -100,11 +101,14 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     fl = float(np.nanmedian(foot_len)) if np.isfinite(foot_len).any() else float("nan")
     midfoot_x = 0.5 * (J["heel"][:, 0] + J["toe"][:, 0])
     # Bar proxy: both hands hold the bar, so in a side view both wrists sit over it. Their mean
-    # where they agree (within half a foot length); the camera-side one where they do not (the
-    # far wrist is the one more often guessed), so one wrist jumping moves the bar by half or not at all.
+    # where they agree (within half a foot length); where they do not, the one nearer the camera
+    # wrist's running median over half a second, so a wrist that jumps for a few frames is not the bar.
     near_w, far_w = J["wrist"][:, 0], J["far_wrist"][:, 0]
     agree = np.abs(near_w - far_w) < 0.5 * fl if fl > 0 else np.zeros(len(c.t), bool)
-    bar_x = np.where(agree, 0.5 * (near_w + far_w), near_w)
+    win = max(3, int(0.5 * c.fs) | 1)
+    ref = pd.Series(near_w).rolling(win, center=True, min_periods=1).median().to_numpy()
+    far_nearer = np.abs(far_w - ref) < np.nan_to_num(np.abs(near_w - ref), nan=np.inf)
+    bar_x = np.where(agree, 0.5 * (near_w + far_w), np.where(far_nearer, far_w, near_w))
     trunk = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)
     return {
         "t": c.t,
@@ -355,7 +359,7 @@ def lumbar_rounding(m: dict, at: Times) -> Fault | None:
 
 def hips_shoot_up(m: dict, at: Times) -> Fault | None:
     """The trunk tipping more horizontal as the legs straighten in the first part of the pull.
-    (The hip/shoulder rise ratio is still reported; it does not flag - see the rule's basis.)"""
+    (The hips' lead in torso lengths, hip_lead_tl, is reported and does not flag - see the rule's basis.)"""
     return fault_above(DEADLIFT["hips_shoot_up"], m.get("early_trunk_change_deg"),
                        "Your back went {v:.0f} deg more horizontal as the pull started: the legs straightened before "
                        "the back moved.", at["setup"], at["early"])

@@ -47,7 +47,7 @@ DEADLIFT = {
         "the back is left to lift (Rippetoe, C; van Dieen 1998, S). MediaPipe trunk noise puts our line at 12 deg, "
         "above the 5 deg in the evidence table. The hip/shoulder rise ratio no longer flags: on the labelled clips "
         "no ratio line separated (best split on every source left out: 'always'), it divides by a small shoulder "
-        "rise, and it only added false alarms.",
+        "rise, and it only added false alarms. It is now reported as the hips' lead in torso lengths (hip_lead_tl), which divides by nothing that can be near zero.",
         HIPS_CUE),
     "squatting_deadlift": Rule(
         "squatting_deadlift", 15.0, "deg", "P",

@@ -716,6 +716,9 @@ def main() -> None:
     ac.add_argument("--json", default="accuracy.json")
     ac.add_argument("--grid", choices=["plain", "gym"], default="plain",
                     help="plain: the original grid; gym: plates, clutter, loose shirts, compression, lumbar vs thoracic")
+    am = sub.add_parser("appmem", help="app server memory with two large uploads at once (Chromium)")
+    am.add_argument("--mb", type=int, default=300)
+    am.add_argument("--app", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "app.py"))
     rl = sub.add_parser("real", help="score every labelled real clip (../shared/data/labels)")
     rl.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared"))
     rl.add_argument("--cache", default=".bench_cache/tracks", help="pose tracks by content hash")
@@ -727,6 +730,9 @@ def main() -> None:
         memory(args.clips)
     elif args.cmd == "loop":
         loop_clip(args.clip, args.seconds, args.out)
+    elif args.cmd == "appmem":
+        from .appmem import run as appmem
+        appmem(args.mb, os.path.abspath(args.app))
     elif args.cmd == "real":
         real(os.path.normpath(args.shared), args.cache, args.json)
     elif args.cmd == "accuracy":

@@ -65,3 +65,54 @@ def set_mp4_rotation(path: str, clockwise: int) -> None:
 def first_frame_rotation(path: str) -> float:
     with av.open(path) as c:
         return next(c.decode(video=0)).rotation
+
+
+def write_odd(path: str, pictures, fmt: str | None = None, shift_s: float = 0.0, sar=None,
+              first_track: str | None = None, times=None) -> None:
+    """An odd phone/editor file from RGB pictures at 30 fps, as PyAV muxes it:
+    shift_s: every timestamp moved earlier (mp4: an edit list that hides the first shift_s;
+    Matroska: negative timestamps, which it stores as none); sar: non-square pixels (the
+    pictures are stored that many times narrower); first_track: "cover" (a 1-frame picture) or
+    "thumb" (a 160x90 copy) muxed as the first video track; times(i) -> seconds: own timestamps."""
+    opts = {"avoid_negative_ts": "disabled"} if shift_s else {}
+    with av.open(path, "w", format=fmt, container_options=opts) as c:
+        extra = None
+        if first_track:
+            extra = c.add_stream("libx264", rate=30)
+            extra.width, extra.height, extra.pix_fmt = (320, 240, "yuv420p") if first_track == "cover" else (160, 90, "yuv420p")
+        s = None
+        for i, rgb in enumerate(pictures):
+            if s is None:
+                s = c.add_stream("libx264", rate=30)
+                w = rgb.shape[1] if not sar else int(rgb.shape[1] / sar)
+                s.width, s.height, s.pix_fmt = w // 2 * 2, rgb.shape[0] // 2 * 2, "yuv420p"
+                s.options = {"preset": "ultrafast"}
+                if sar:
+                    s.codec_context.sample_aspect_ratio = sar
+            if sar:
+                import cv2
+                rgb = cv2.resize(rgb, (s.width, s.height), interpolation=cv2.INTER_AREA)
+            fr = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: s.height, : s.width]), format="rgb24")
+            fr.pts = int(round((times(i) if times else i / 30) * 30))
+            for p in s.encode(fr):
+                _mux(c, p, shift_s)
+            if extra is not None and (first_track == "thumb" or i == 0):
+                import cv2
+                small = cv2.resize(rgb, (extra.width, extra.height))
+                ef = av.VideoFrame.from_ndarray(np.ascontiguousarray(small), format="rgb24")
+                ef.pts = fr.pts
+                for p in extra.encode(ef):
+                    c.mux(p)
+        for p in s.encode():
+            _mux(c, p, shift_s)
+        if extra is not None:
+            for p in extra.encode():
+                c.mux(p)
+
+
+def _mux(c, p, shift_s: float) -> None:
+    if shift_s:
+        d = int(round(shift_s / p.time_base))
+        p.pts -= d
+        p.dts -= d
+    c.mux(p)

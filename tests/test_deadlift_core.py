@@ -196,3 +196,51 @@ def test_a_forced_exercise_that_contradicts_the_motion_is_warned():
     assert a.warnings and "looks like deadlift" in a.warnings[0]
     assert "exercise_mismatch" in a.summary
     assert not any("looks like" in w for w in analyze_track(tr, "deadlift").warnings)
+
+
+def _resample(tr, step: int):
+    """Every step-th frame: the same lift filmed at a lower frame rate."""
+    from formcheck.types import PoseTrack, VideoInfo
+    v = tr.video
+    fps = v.fps / step
+    return PoseTrack(t=tr.t[::step], xy=tr.xy[::step], vis=tr.vis[::step], profile=tr.profile[::step],
+                     video=VideoInfo(path=v.path, width=v.width, height=v.height, fps=fps, frames=len(tr.t[::step]),
+                                     duration_s=v.duration_s, rotation=0, codec="none", vfr=False))
+
+
+def test_low_frame_rate_warns_then_withholds_timing():
+    tr = deadlift_track(reps=3, hips_up=0.6, fps=60.0)
+    a12 = deadlift.analyze(_resample(tr, 5))    # 12 fps: told, still measured
+    assert any("unreliable below 15 fps" in w for w in a12.warnings)
+    assert a12.reps[0].metrics["early_trunk_change_deg"] is not None
+    a6 = deadlift.analyze(_resample(tr, 10))    # 6 fps: the early pull is 1-2 frames
+    assert any("were not measured" in w for w in a6.warnings)
+    for r in a6.reps:
+        assert all(r.metrics[k] is None for k in deadlift.TIMING)
+        assert "hips_shoot_up" not in [f.code for f in r.faults]  # never a confident timing fault
+        assert r.metrics["liftoff_trunk_deg"] is not None       # angles still reported
+
+
+def test_hips_lead_is_stable_when_the_shoulders_barely_rise():
+    """The old hip/shoulder rise ratio divided by the shoulder rise: one clip re-muxed read 0.2 to
+    10. The lead in torso lengths moves no more than the landmark noise."""
+    vals = []
+    for seed in range(6):
+        a = deadlift.analyze(deadlift_track(reps=2, hips_up=0.9, noise=1.5, seed=seed))
+        vals += [r.metrics["hip_lead_tl"] for r in a.reps]
+    assert all(v is not None and 0 < v < 1 for v in vals)
+    assert np.ptp(vals) < 0.1
+
+
+def test_bar_path_ignores_a_wrist_that_jumps():
+    """A mirrored (selfie) clip read 2.0 foot lengths of drift from a wrist landmark jumping; one
+    wrist jumping ahead for a few frames does not make a bar path."""
+    from formcheck.types import L_WRIST
+    tr = deadlift_track(reps=2)
+    base = [r.metrics["bar_drift_fl"] for r in deadlift.analyze(tr).reps]
+    rep1 = deadlift.analyze(tr).reps[0]
+    lo, lock = rep1.key_frames["liftoff"], rep1.key_frames["lockout"]
+    mid = (lo + lock) // 2
+    tr.xy[mid:mid + 3, L_WRIST, 0] += 140.0  # two foot lengths ahead, three frames
+    jumped = [r.metrics["bar_drift_fl"] for r in deadlift.analyze(tr).reps]
+    assert abs(jumped[0] - base[0]) < 0.1 and jumped[1] == pytest.approx(base[1], abs=1e-6)

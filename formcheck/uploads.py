@@ -1,0 +1,143 @@
+"""The app's files on the server, with no Streamlit in them (so each is tested on its own).
+
+Layout under the cache folder, one folder per upload, named by its content hash:
+    KEY/input.EXT        the upload
+    KEY/track.npz        its pose track (any exercise reuses it)
+    KEY/errors.json      why it could not be analysed, per exercise ("*": before any exercise)
+    KEY/<exercise>/      a result folder (formcheck.results: complete or absent)
+    KEY/compare/<exercise>/compare_A_B.mp4
+The folder's modification time is its last use; the retention sweep deletes it after N days.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+
+from .results import atomic_write_json, sha256
+from .types import PoseTrack
+
+_HASHES: dict[tuple, str] = {}
+
+
+def file_key(path: str) -> str:
+    """Content hash of a file, computed once per (path, size, mtime) in this process."""
+    st = os.stat(path)
+    memo = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+    if memo not in _HASHES:
+        _HASHES[memo] = sha256(path, 20)
+    return _HASHES[memo]
+
+
+def stash_upload(upload, cache: str) -> tuple[str, str]:
+    """Copy an uploaded file (a binary file object with .name) into the cache under its content
+    hash, hashing as it streams: its own temporary file per upload, so concurrent sessions never
+    share one, then one rename. A file already stored under that hash is kept only if its own
+    content still matches. Returns (stored path, key)."""
+    os.makedirs(cache, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=cache)
+    h = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            upload.seek(0)
+            for chunk in iter(lambda: upload.read(1 << 20), b""):
+                h.update(chunk)
+                fh.write(chunk)
+        key = h.hexdigest()[:20]
+        folder = os.path.join(cache, key)
+        os.makedirs(folder, exist_ok=True)
+        dst = os.path.join(folder, "input" + (os.path.splitext(upload.name)[1].lower() or ".mp4"))
+        if not (os.path.exists(dst) and sha256(dst, 20) == key):
+            os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return dst, key
+
+
+def touch(cache: str, key: str) -> None:
+    """Mark an upload as used now (the retention clock restarts)."""
+    os.makedirs(os.path.join(cache, key), exist_ok=True)
+    os.utime(os.path.join(cache, key))
+
+
+def sweep(cache: str, days: float, now: float | None = None) -> int:
+    """Delete uploads and their results not used for `days`; returns how many."""
+    if not os.path.isdir(cache):
+        return 0
+    limit = (time.time() if now is None else now) - days * 86400
+    gone = 0
+    for name in os.listdir(cache):
+        p = os.path.join(cache, name)
+        try:
+            if os.path.getmtime(p) < limit:
+                shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+                gone += 1
+        except OSError:
+            pass
+    return gone
+
+
+def delete(cache: str, key: str) -> None:
+    shutil.rmtree(os.path.join(cache, key), ignore_errors=True)
+
+
+def _errors_path(cache: str, key: str) -> str:
+    return os.path.join(cache, key, "errors.json")
+
+
+def cached_error(cache: str, key: str, exercise: str) -> str | None:
+    """The message a clip failed with before, for this exercise or before any exercise."""
+    try:
+        with open(_errors_path(cache, key)) as fh:
+            e = json.load(fh)
+        return e.get(exercise) or e.get("*")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def cache_error(cache: str, key: str, exercise: str, message: str) -> None:
+    """A clip that cannot be analysed fails the same way next time: keep the answer, not the work.
+    (Only FormcheckError messages: a property of the file, not of the server's state.)"""
+    try:
+        with open(_errors_path(cache, key)) as fh:
+            e = json.load(fh)
+    except (OSError, ValueError):
+        e = {}
+    e[exercise] = message
+    try:
+        os.makedirs(os.path.join(cache, key), exist_ok=True)
+        atomic_write_json(_errors_path(cache, key), e)
+    except OSError:
+        pass  # no room: the next visit finds the same error again
+
+
+def load_track(cache: str, key: str) -> PoseTrack | None:
+    """The cached pose track, or None; a damaged one (a full disk, a kill) is deleted."""
+    p = os.path.join(cache, key, "track.npz")
+    if not os.path.exists(p):
+        return None
+    try:
+        return PoseTrack.load(p)
+    except Exception:
+        os.remove(p)
+        return None
+
+
+def save_track(cache: str, key: str, track: PoseTrack) -> None:
+    """Written beside its final name and renamed: whole or absent."""
+    folder = os.path.join(cache, key)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".npz", dir=folder)
+    os.close(fd)
+    try:
+        track.save(tmp)
+        os.replace(tmp, os.path.join(folder, "track.npz"))
+    except OSError:
+        pass  # no room to cache: the next visit runs pose again
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
