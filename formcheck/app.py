@@ -1,6 +1,7 @@
 """Streamlit app: upload a phone video, watch progress, review the results, export.
 
-    streamlit run formcheck/app.py
+    streamlit run formcheck/serve.py   # uploads streamed to disk (formcheck/serve.py)
+    streamlit run formcheck/app.py     # the same app with Streamlit's own uploader (held in memory)
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 import streamlit as st
+import streamlit.components.v2  # noqa: F401  (st.components.v2: the upload box)
 
 from formcheck.compare import curves, default_pair, side_by_side
 from formcheck.extract import extract_pose
@@ -23,7 +25,7 @@ from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CACHE = os.environ.get("FORMCHECK_CACHE", os.path.join(ROOT, ".formcheck_cache"))
+CACHE = uploads.cache_dir()
 # Clips this project rendered from a synthetic body (see formcheck/synthetic); the most telling first.
 _ORDER = ["deadlift_rounding.mp4", "deadlift_good.mp4", "run_overstride.mp4"]
 SAMPLES = sorted(glob.glob(os.path.join(ROOT, "sample_videos", "*.mp4")),
@@ -37,6 +39,71 @@ GUIDE = """**Filming for a good reading**
 
 
 RETENTION_DAYS = float(os.environ.get("FORMCHECK_RETENTION_DAYS", "7"))
+
+# The upload box used when the app runs with its upload route (formcheck/serve.py): the browser
+# sends the file itself (XMLHttpRequest with the File as body: read from disk as it goes, with
+# progress), the route writes it to disk as it arrives, and the script is told the content key.
+_UPLOAD_JS = """
+export default function(component) {
+  const { data, setTriggerValue, parentElement } = component;
+  const input = parentElement.querySelector("input");
+  const status = parentElement.querySelector(".status");
+  input.accept = data.accept;
+  input.onchange = () => {
+    const file = input.files[0];
+    if (!file) return;
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", data.route + "?ticket=" + encodeURIComponent(data.ticket) + "&name=" + encodeURIComponent(file.name));
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) status.textContent = "Uploading " + file.name + ": " + Math.round(100 * e.loaded / e.total) + "%";
+    };
+    xhr.onload = () => {
+      let r = {};
+      try { r = JSON.parse(xhr.responseText); } catch (err) {}
+      if (xhr.status === 200) { status.textContent = "Uploaded " + r.name + "."; setTriggerValue("uploaded", r); }
+      else { status.textContent = ""; setTriggerValue("failed", r.error || ("Upload failed (" + xhr.status + ").")); }
+      input.value = "";
+    };
+    xhr.onerror = () => { status.textContent = ""; setTriggerValue("failed", "The upload of " + file.name + " was interrupted."); };
+    status.textContent = "Uploading " + file.name + "...";
+    xhr.send(file);
+  };
+}
+"""
+_UPLOAD_HTML = """<label class="box">Upload a video (mp4 or mov, up to 1 GB)<br><input type="file"></label><div class="status"></div>"""
+_UPLOAD_CSS = """.box { display: block; padding: 1rem; border: 1px dashed var(--st-border-color, #999); border-radius: 0.5rem;
+  font-family: var(--st-font, sans-serif); } .status { font-family: var(--st-font, sans-serif); padding-top: 0.3rem; }"""
+
+
+def upload_box() -> dict | None:
+    """{id, path, key, name} of a new upload, or None. Streamed to disk by the upload route when
+    the app runs under formcheck/serve.py; else Streamlit's uploader, whose in-memory copy is
+    dropped once the file is on disk."""
+    route = os.environ.get("FORMCHECK_UPLOAD_ROUTE")
+    if route:
+        if "ticket" not in st.session_state:
+            st.session_state["ticket"] = uploads.new_ticket()
+        box = st.components.v2.component("formcheck_upload", html=_UPLOAD_HTML, css=_UPLOAD_CSS, js=_UPLOAD_JS)
+        res = box(data={"route": route, "ticket": st.session_state["ticket"], "accept": ",".join(uploads.VIDEO_EXTS)},
+                  key="upload_box", on_uploaded_change=lambda: None, on_failed_change=lambda: None)
+        if res.failed:
+            st.error(res.failed)
+        if res.uploaded:
+            u = res.uploaded
+            return {"id": u["key"] + u["name"], "path": uploads.stored_name(CACHE, u["key"], u["name"]),
+                    "key": u["key"], "name": u["name"]}
+        return None
+    upload = st.file_uploader("Upload a video (mp4 or mov)", type=[e.lstrip(".") for e in uploads.VIDEO_EXTS])
+    mine = st.session_state.get("upload")
+    if upload is None or (mine is not None and mine["id"] == upload.file_id):
+        return None
+    try:
+        path, key = uploads.stash_upload(upload, CACHE)
+    except OSError as e:
+        st.error(f"Could not store '{upload.name}' on the server ({e.strerror or e.__class__.__name__}). Try again later.")
+        return None
+    _release(upload)
+    return {"id": upload.file_id, "path": path, "key": key, "name": upload.name}
 
 
 def _release(upload) -> None:
@@ -274,16 +341,10 @@ def main() -> None:
         exercise = st.radio("Exercise", ["auto"] + exercise_names(), horizontal=True)
         st.caption(f"Your uploads and their results stay on this server only, and are deleted {RETENTION_DAYS:g} days "
                    "after their last use (FORMCHECK_RETENTION_DAYS).")
-    upload = st.file_uploader("Upload a video (mp4 or mov)", type=["mp4", "mov", "m4v"])
+    new = upload_box()
+    if new is not None:
+        st.session_state["upload"] = new
     mine = st.session_state.get("upload")
-    if upload is not None and (mine is None or mine["id"] != upload.file_id):
-        try:
-            path, key = uploads.stash_upload(upload, CACHE)
-            _release(upload)
-        except OSError as e:
-            st.error(f"Could not store '{upload.name}' on the server ({e.strerror or e.__class__.__name__}). Try again later.")
-            return
-        mine = st.session_state["upload"] = {"id": upload.file_id, "path": path, "key": key, "name": upload.name}
     if mine is not None and not os.path.exists(mine["path"]):
         mine = st.session_state["upload"] = None  # deleted (by the user, or the retention sweep)
     if mine is not None:

@@ -13,14 +13,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import tempfile
+import threading
 import time
 
 from .results import atomic_write_json, sha256
 from .types import PoseTrack
 
 _HASHES: dict[tuple, str] = {}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cache_dir() -> str:
+    """Where the app keeps uploads and results: FORMCHECK_CACHE, else .formcheck_cache in the checkout."""
+    return os.environ.get("FORMCHECK_CACHE", os.path.join(ROOT, ".formcheck_cache"))
 
 
 def file_key(path: str) -> str:
@@ -47,15 +55,82 @@ def stash_upload(upload, cache: str) -> tuple[str, str]:
                 h.update(chunk)
                 fh.write(chunk)
         key = h.hexdigest()[:20]
-        folder = os.path.join(cache, key)
-        os.makedirs(folder, exist_ok=True)
-        dst = os.path.join(folder, "input" + (os.path.splitext(upload.name)[1].lower() or ".mp4"))
+        dst = stored_name(cache, key, upload.name)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
         if not (os.path.exists(dst) and sha256(dst, 20) == key):
             os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return dst, key
+
+
+VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".webm")
+
+
+def stored_name(cache: str, key: str, name: str) -> str:
+    return os.path.join(cache, key, "input" + (os.path.splitext(name)[1].lower() or ".mp4"))
+
+
+class Receiver:
+    """An upload written to disk as it arrives, hashed on the way: for the app's own upload route
+    (formcheck/serve.py), which hands the body over in chunks and never holds it whole.
+
+        r = Receiver(cache, name, max_bytes); r.write(chunk) ...; path, key = r.finish()
+    Any failure (too big, the client gone, a full disk): r.abort() leaves nothing behind."""
+
+    def __init__(self, cache: str, name: str, max_bytes: int):
+        os.makedirs(cache, exist_ok=True)
+        self.cache, self.name, self.max_bytes = cache, name, max_bytes
+        fd, self.tmp = tempfile.mkstemp(prefix=".upload-", dir=cache)
+        self.fh = os.fdopen(fd, "wb")
+        self.h = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise ValueError(f"larger than {self.max_bytes >> 20} MB")
+        self.h.update(chunk)
+        self.fh.write(chunk)
+
+    def finish(self) -> tuple[str, str]:
+        self.fh.close()
+        key = self.h.hexdigest()[:20]
+        dst = stored_name(self.cache, key, self.name)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        if os.path.exists(dst) and sha256(dst, 20) == key:
+            os.remove(self.tmp)
+        else:
+            os.replace(self.tmp, dst)
+        return dst, key
+
+    def abort(self) -> None:
+        self.fh.close()
+        if os.path.exists(self.tmp):
+            os.remove(self.tmp)
+
+
+# Upload tickets: the page gets one per session from the app script and the upload route accepts
+# only a live one, so another web page cannot push files into a server running on your machine.
+_TICKETS: dict[str, float] = {}
+_TICKET_LOCK = threading.Lock()
+TICKET_S = 24 * 3600
+
+
+def new_ticket() -> str:
+    t = secrets.token_urlsafe(24)
+    with _TICKET_LOCK:
+        now = time.time()
+        for k in [k for k, v in _TICKETS.items() if v < now]:
+            del _TICKETS[k]
+        _TICKETS[t] = now + TICKET_S
+    return t
+
+
+def valid_ticket(t: str | None) -> bool:
+    with _TICKET_LOCK:
+        return bool(t) and _TICKETS.get(t, 0) > time.time()
 
 
 def touch(cache: str, key: str) -> None:

@@ -1,10 +1,10 @@
-"""`python -m formcheck.bench appmem [--mb 300] [--app formcheck/app.py]`: the app server's
+"""`python -m formcheck.bench appmem [--mb 300] [--app formcheck/serve.py]`: the app server's
 memory with two large uploads from two browser sessions at once (headless Chromium, Playwright).
 
 Each upload is a real clip padded to --mb megabytes (trailing bytes after the mp4: it still
 decodes). Prints the server's resident memory (VmRSS, MB) at start, once both uploads have been
-taken in and answered, and after both sessions have closed. --app runs another copy of app.py
-(e.g. an older commit's) against the installed package, to compare.
+taken in and answered, and after both sessions have closed. --app formcheck/app.py runs the app
+with Streamlit's own uploader (each file received whole into memory), to compare.
 """
 from __future__ import annotations
 

@@ -718,7 +718,8 @@ def main() -> None:
                     help="plain: the original grid; gym: plates, clutter, loose shirts, compression, lumbar vs thoracic")
     am = sub.add_parser("appmem", help="app server memory with two large uploads at once (Chromium)")
     am.add_argument("--mb", type=int, default=300)
-    am.add_argument("--app", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "app.py"))
+    am.add_argument("--app", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "serve.py"),
+                    help="formcheck/serve.py (uploads streamed to disk) or formcheck/app.py (Streamlit's uploader)")
     rl = sub.add_parser("real", help="score every labelled real clip (../shared/data/labels)")
     rl.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared"))
     rl.add_argument("--cache", default=".bench_cache/tracks", help="pose tracks by content hash")

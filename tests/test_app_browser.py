@@ -30,7 +30,7 @@ def free_port() -> int:
 def server(tmp_path):
     port = free_port()
     env = dict(os.environ, FORMCHECK_CACHE=str(tmp_path / "cache"))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "formcheck", "app.py"),
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "formcheck", "serve.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -81,3 +81,15 @@ def test_upload_analyse_play_and_download_in_chromium(server, tmp_path):
         assert report["exercise"] == "deadlift" and len(report["reps"]) == 1
         browser.close()
     print("screenshot:", tmp_path / "first_result.png")
+
+
+def test_upload_route_takes_only_the_pages_ticket(server, tmp_path):
+    """The app's own upload route (formcheck/serve.py) refuses a PUT without a live ticket, so
+    another web page cannot push files into a server on this machine; nothing is stored."""
+    import urllib.error
+    req = urllib.request.Request(server + "/formcheck/upload?name=a.mp4&ticket=forged", data=b"x" * 1000, method="PUT")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 403
+    cache = tmp_path / "cache"
+    assert not cache.exists() or not [f for _, _, fs in os.walk(cache) for f in fs]

@@ -221,3 +221,25 @@ def test_retention_sweep_deletes_only_what_is_old(tmp_path):
         os.utime(os.path.join(cache, key), (t, t))
     assert uploads.sweep(cache, 7, now=1_000_000_000) == 1
     assert os.listdir(cache) == ["fresh"]
+
+
+def test_a_streamed_upload_lands_whole_or_not_at_all(tmp_path):
+    """The upload route's receiver: chunks to disk as they arrive; too big or cut off, nothing stays."""
+    cache = str(tmp_path / "cache")
+    r = uploads.Receiver(cache, "My Lift.MOV", max_bytes=10 << 20)
+    data = os.urandom(3 << 20)
+    for i in range(0, len(data), 65536):
+        r.write(data[i:i + 65536])
+    path, key = r.finish()
+    assert path.endswith("input.mov") and open(path, "rb").read() == data and uploads.file_key(path) == key
+    big = uploads.Receiver(cache, "big.mp4", max_bytes=1 << 20)
+    with pytest.raises(ValueError, match="larger than 1 MB"):
+        for _ in range(3):
+            big.write(b"\0" * (600 << 10))
+    big.abort()
+    assert sorted(os.listdir(cache)) == [key]
+
+
+def test_upload_tickets_are_issued_not_guessed():
+    t = uploads.new_ticket()
+    assert uploads.valid_ticket(t) and not uploads.valid_ticket("forged") and not uploads.valid_ticket(None)
