@@ -23,6 +23,7 @@ from formcheck.results import ResultWriter, load as load_result
 from formcheck import uploads
 from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError
+from formcheck.verdict import cards, headline
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = uploads.cache_dir()
@@ -175,12 +176,60 @@ def annotated_video(job: dict, slot) -> str | None:
     return os.path.join(out, "annotated.mp4")
 
 
+_ICON = {"fault": ":material/error:", "ok": ":material/check_circle:", "unmeasured": ":material/help:"}
+
+
+def show_verdict(job: dict) -> None:
+    """The answer first: the clip's headline, then one card per rep (or stretch of steps) beside
+    the video, each with a button that starts the video at that moment."""
+    a = job["result"].analysis
+    cs = cards(a)
+    level, text = headline(a, cs)
+    st.subheader("What we found")
+    getattr(st, level)(text)
+    for i, c in enumerate(cs):
+        with st.container(border=True):
+            st.markdown(f"{_ICON[c.status]} **{c.title}**")
+            st.markdown(c.back)
+            for line in c.faults:
+                st.markdown(f"- {line}")
+            for cue in c.cues:
+                st.markdown(f"*Cue:* {cue}")
+            # a callback: it runs before the rerun, so the video above is drawn from there
+            st.button(f"Play from {c.jump_s:.1f} s", key=f"jump_{job['key']}_{a.exercise}_{i}",
+                      on_click=st.session_state.__setitem__, args=(f"start_{job['key']}_{a.exercise}", c.jump_s))
+    for f in a.faults:  # the set-level verdict sits with the cards
+        with st.container(border=True):
+            st.markdown(f":material/error: **Whole set - {f.code.replace('_', ' ')}** ({f.severity}): {f.message}")
+            st.markdown(f"*Cue:* {f.cue}")
+    st.caption(PROXY_NOTE)
+
+
+def show_video(job: dict, slot, vid: str) -> None:
+    start = st.session_state.get(f"start_{job['key']}_{job['result'].analysis.exercise}")
+    if start is None:
+        slot.video(vid)
+    else:  # a card's button: start there, playing (muted: browsers only autoplay silent video)
+        slot.video(vid, start_time=float(start), autoplay=True, muted=True)
+
+
 def show_results(job: dict) -> None:
     res = job["result"]
     report, track, a = res.report, res.track, res.analysis
     v = report["video"]
     spec = get_exercise(a.exercise)
     unit = spec.unit
+
+    left, right = st.columns([2, 3])
+    slot = right.empty()
+    marker = load_result(job["out"])
+    ready = os.path.join(job["out"], "annotated.mp4") if marker and "annotated.mp4" in marker["files"] else None
+    if ready:
+        show_video(job, slot, ready)
+    else:
+        slot.info("The annotated video is drawn once the results below are on screen.")
+    with left:
+        show_verdict(job)
 
     st.subheader("Capture check")
     c1, c2, c3, c4 = st.columns(4)
@@ -204,33 +253,12 @@ def show_results(job: dict) -> None:
             for i, k, why in gated:
                 st.markdown(f"- {unit} {i}, **{a.metric_info.get(k, {}).get('label', k)}**: {why}")
 
-    st.subheader("What we found")
-    back = spec.back_key
-    unmeasured = back in a.withheld or any(r.metrics.get(back) is None for r in a.reps)
-    jumped = any("jumped" in w for w in a.warnings)
-    if not report["faults"] and (unmeasured or jumped):
-        why = (f"the back shape was not measured on {'any' if back in a.withheld else 'every'} {unit}" if unmeasured
-               else "the tracked body jumped during the clip (see the warning above)")
-        st.warning(f"No fault crossed its threshold in {len(a.reps)} {unit}s, but {why}: this is not an all-clear.")
-    elif not report["faults"]:
-        st.success(f"No fault crossed its threshold in {len(a.reps)} {unit}s.")
-    for f in report["faults"]:
-        if f.get("scope") == "set":
-            st.error(f"**{f['code'].replace('_', ' ')}** (whole set, {f['severity']}): {f['message']}\n\n*Cue:* {f['cue']}")
-        else:
-            st.error(f"**{f['code'].replace('_', ' ')}** in {unit}s {', '.join(map(str, f['reps']))}. Worst, at "
-                     f"{f['start_s']:.1f} s ({f['severity']}; line {f['threshold']:g} {f['unit']}): {f['message']}"
-                     f"\n\n*Cue:* {f['cue']}")
-    st.caption(PROXY_NOTE)
-
-    left, right = st.columns([3, 2])
-    slot = left.empty()
-    with right:
-        st.dataframe(readable_table(a), hide_index=True, width="stretch")
+    st.subheader(f"Per {unit}")
+    st.dataframe(readable_table(a), hide_index=True, width="stretch")
     plot(a)
-    vid = annotated_video(job, slot)  # the results above are on screen while it renders
-    if vid:
-        slot.video(vid)
+    vid = ready or annotated_video(job, slot)  # the results above are on screen while it renders
+    if vid and not ready:
+        show_video(job, slot, vid)
     compare(job, track, a)
     downloads(job, res, vid)
 
@@ -250,60 +278,86 @@ def readable_table(a) -> pd.DataFrame:
 
 
 def plot(a) -> None:
+    """Angles over time in the analysis's own words (labels, units); the back line in its own
+    colour with a legend entry; gaps in the tracking stay gaps."""
     import altair as alt
     spec = get_exercise(a.exercise)
     keys = [k for k in spec.plot_keys if k in a.series and k not in a.withheld]
     if not keys:
         return
+    label = {k: a.metric_info.get(k, {}).get("label", k.replace("_", " ")) for k in keys}
     step = max(1, len(a.series["t"]) // 1500)
-    df = pd.DataFrame({"t": a.series["t"][::step]} | {k: a.series[k][::step] for k in keys})
-    long = df.melt("t", var_name="metric", value_name="deg").dropna()
-    chart = alt.Chart(long).mark_line().encode(x=alt.X("t:Q", title="time (s)"), y=alt.Y("deg:Q", title="degrees"), color="metric:N")
-    bounds = pd.DataFrame({"t": [r.start_s for r in a.reps], "label": [f"{r.index}" for r in a.reps]})
-    layers = [chart, alt.Chart(bounds).mark_rule(color="gray", strokeDash=[3, 3]).encode(x="t:Q")]
-    if spec.back_key in keys:
-        thr = pd.DataFrame({"y": [spec.back_rule.threshold]})
-        layers.append(alt.Chart(thr).mark_rule(color="black", strokeDash=[8, 4], strokeWidth=2).encode(y="y:Q"))
+    df = pd.DataFrame({"t": a.series["t"][::step]} | {label[k]: a.series[k][::step] for k in keys})
+    long = df.melt("t", var_name="measure", value_name="deg")  # NaN kept: the line breaks there
+    names = [label[k] for k in keys]
+    colours = ["#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd"][: len(names)]
+    if spec.back_key in keys and spec.back_rule.threshold is not None:
+        line_name = f"{spec.back_rule.code.replace('_', ' ')} line ({spec.back_rule.threshold:g} deg)"
+        long = pd.concat([long, pd.DataFrame({"t": [df["t"].iloc[0], df["t"].iloc[-1]], "measure": line_name,
+                                              "deg": spec.back_rule.threshold})])
+        names, colours = names + [line_name], colours + ["#111111"]
+    chart = alt.Chart(long).mark_line().encode(
+        x=alt.X("t:Q", title="time (s)"), y=alt.Y("deg:Q", title="degrees"),
+        color=alt.Color("measure:N", scale=alt.Scale(domain=names, range=colours), legend=alt.Legend(orient="bottom", title=None)),
+        strokeDash=alt.condition(alt.datum.measure == names[-1], alt.value([8, 4]), alt.value([1, 0]))
+        if len(names) > len(keys) else alt.value([1, 0]))
+    bounds = pd.DataFrame({"t": [r.start_s for r in a.reps]})
+    layers = [chart, alt.Chart(bounds).mark_rule(color="#bbbbbb", strokeDash=[3, 3]).encode(x="t:Q")]
     st.subheader("Angles over time")
     st.altair_chart(alt.layer(*layers).properties(height=260), width="stretch")
-    line = (f" Black dashed line: the {spec.back_rule.code.replace('_', ' ')} line ({spec.back_rule.threshold:g} "
-            f"{spec.back_rule.unit}) for {a.metric_info.get(spec.back_key, {}).get('label', spec.back_key)}."
-            if spec.back_key in keys else "")
-    st.caption(f"Grey dashed lines: start of each {spec.unit}.{line}")
+    st.caption(f"Grey dotted lines: the start of each {spec.unit}. Breaks in a line: frames where it was not measured.")
+
+
+def _phone() -> bool:
+    """A phone's browser (its user agent says Mobi): stack the side-by-side panels."""
+    try:
+        return "mobi" in (st.context.headers.get("User-Agent") or "").lower()
+    except Exception:
+        return False
 
 
 def compare(job, track, a) -> None:
     if len(a.reps) < 2:
         return
     spec = get_exercise(a.exercise)
+    unit = spec.unit
     st.subheader(f"Compare two {spec.units}")
     da, db = default_pair(a)
     idx = [r.index for r in a.reps]
-    c1, c2 = st.columns(2)
-    # keyed by the clip and analysis, so a new upload starts from its own default pair
-    ra = c1.selectbox("Left", idx, index=idx.index(da), key=f"rep_a_{job['key']}_{a.exercise}")
-    rb = c2.selectbox("Right", idx, index=idx.index(db), key=f"rep_b_{job['key']}_{a.exercise}")
+    sel = f"{job['key']}_{a.exercise}"  # the selection belongs to this clip's analysis
+    c1, c2, c3 = st.columns(3)
+    ra = c1.selectbox(f"Left / top {unit}", idx, index=idx.index(da), key=f"rep_a_{sel}")
+    rb = c2.selectbox(f"Right / bottom {unit}", idx, index=idx.index(db), key=f"rep_b_{sel}")
+    speed = c3.radio("Speed", [0.25, 0.5, 1.0], index=1, horizontal=True, format_func=lambda x: f"{x:g}x", key=f"speed_{sel}")
+    stacked = st.toggle("One above the other", value=_phone(), key=f"stack_{sel}")
     key = spec.back_key if spec.back_key not in a.withheld else "trunk_deg"
     ph = np.linspace(0, 100, 101)
-    df = pd.DataFrame({"phase %": ph, f"rep {ra}": curves(a, a.reps[ra - 1], key), f"rep {rb}": curves(a, a.reps[rb - 1], key)})
+    df = pd.DataFrame({"phase %": ph, f"{unit} {ra}": curves(a, a.reps[ra - 1], key), f"{unit} {rb}": curves(a, a.reps[rb - 1], key)})
     st.line_chart(df, x="phase %", height=200)
-    st.caption(f"{a.metric_info.get(key, {}).get('label', key)} over each rep, time-normalised by phase "
+    st.caption(f"{a.metric_info.get(key, {}).get('label', key)} over each {unit}, time-normalised by phase "
                + f"({spec.phase_words}).")
     folder = os.path.join(CACHE, job["key"], "compare", a.exercise)
-    clip = os.path.join(folder, f"compare_{ra}_{rb}.mp4")
-    if not os.path.exists(clip):
+    name = f"compare_{ra}_{rb}_{speed:g}x{'_stacked' if stacked else ''}.mp4"
+    clip = os.path.join(folder, name)
+    stills_key = ("stills", clip)
+    if not os.path.exists(clip) or stills_key not in st.session_state:
         os.makedirs(folder, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".mp4", dir=folder)
         os.close(fd)
+        stills: list = []
         try:
             with st.spinner("Building the side-by-side clip..."):
-                side_by_side(job["path"], track, a, ra, rb, tmp)
+                side_by_side(job["path"], track, a, ra, rb, tmp, speed=speed, stacked=stacked, stills=stills)
             os.replace(tmp, clip)  # whole or absent, whatever happens while it is built
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
-    st.video(clip)
-    st.download_button("Download side-by-side clip", _reader(clip), file_name=f"compare_{ra}_{rb}.mp4", mime="video/mp4")
+        st.session_state[stills_key] = stills
+    st.video(clip, loop=True, autoplay=True, muted=True)
+    stills = st.session_state[stills_key]
+    k = st.slider("Step through frame by frame", 0, len(stills) - 1, 0, key=f"frame_{sel}_{name}")
+    st.image(stills[k], caption=f"Frame {k + 1} of {len(stills)}, phase {100 * k / max(len(stills) - 1, 1):.0f}%")
+    st.download_button("Download side-by-side clip", _reader(clip), file_name=name, mime="video/mp4")
 
 
 def _reader(path: str):
@@ -334,14 +388,18 @@ def main() -> None:
     st.set_page_config(page_title="formcheck", layout="wide")
     if "swept" not in st.session_state:  # once per session: old uploads and results go
         st.session_state["swept"] = uploads.sweep(CACHE, RETENTION_DAYS)
-    st.title("formcheck")
-    st.write("Deadlift and running form from a side-on phone video: reps, angles, a back-rounding proxy, and what to cue.")
+    st.markdown("## formcheck\nDeadlift and running form from a side-on phone video: reps, angles, a back-shape "
+                "estimate, and what to cue.")
     with st.sidebar:
         st.markdown(GUIDE)
-        exercise = st.radio("Exercise", ["auto"] + exercise_names(), horizontal=True)
         st.caption(f"Your uploads and their results stay on this server only, and are deleted {RETENTION_DAYS:g} days "
                    "after their last use (FORMCHECK_RETENTION_DAYS).")
-    new = upload_box()
+    top = st.columns([3, 2])
+    with top[1]:  # in the page, not the sidebar: on a phone the sidebar is folded away
+        exercise = st.radio("Exercise", ["auto"] + exercise_names(), horizontal=True)
+        sample_slot = st.empty()
+    with top[0]:
+        new = upload_box()
     if new is not None:
         st.session_state["upload"] = new
     mine = st.session_state.get("upload")
@@ -349,6 +407,7 @@ def main() -> None:
         mine = st.session_state["upload"] = None  # deleted (by the user, or the retention sweep)
     if mine is not None:
         path, key, name = mine["path"], mine["key"], mine["name"]
+        sample_slot.caption(f"Your clip: {name}")
         if st.sidebar.button("Delete my data now", help="Removes this upload and all its results from the server."):
             uploads.delete(CACHE, key)
             st.session_state["upload"] = None
@@ -357,10 +416,11 @@ def main() -> None:
             return
     elif SAMPLES:
         names = [os.path.basename(p) for p in SAMPLES]
-        pick = st.selectbox("Or look at a sample clip (a synthetic lifter/runner rendered by this project, with known angles)", names)
+        pick = sample_slot.selectbox("Or a sample (a synthetic lifter or runner with known angles)", names,
+                                     help="Rendered by this project (formcheck/synthetic); upload your own clip to analyse it.")
         path = SAMPLES[names.index(pick)]
         key, name = uploads.file_key(path), pick
-        st.caption("Showing a sample. Upload your own clip above to analyse it.")
+        uploads.seed_track(CACHE, key, path)
     else:
         st.info("Upload a clip to start.")
         return

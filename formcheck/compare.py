@@ -21,7 +21,8 @@ def default_pair(a: Analysis) -> tuple[int, int]:
             return min(vals)[1], max(vals)[1]
         return a.reps[0].index, a.reps[-1].index
     n = len(a.reps)
-    return a.reps[min(1, n - 1)].index, a.reps[max(n - 2, 0)].index
+    first = min(1, n - 2)  # skip the first step where there are enough (it is often the push-off)
+    return a.reps[first].index, a.reps[max(n - 2, first + 1)].index
 
 
 def phase_map(rep: Rep, exercise: str, n_out: int) -> np.ndarray:
@@ -43,32 +44,43 @@ def curves(a: Analysis, rep: Rep, key: str, n: int = 101) -> np.ndarray:
 
 
 def side_by_side(path: str, track: PoseTrack, a: Analysis, rep_a: int, rep_b: int, out_path: str,
-                 height: int = 480, fps: float = 30.0) -> str:
+                 height: int = 480, fps: float = 30.0, speed: float = 1.0, stacked: bool = False,
+                 stills: list | None = None) -> str:
+    """The two reps phase-aligned in one clip: side by side, or one above the other (stacked,
+    for a phone). speed < 1 plays it slowed (0.25 = each frame shown 4x as long). Each panel is
+    labelled with its own rep and shows only that rep's faults. stills: a list to receive each
+    output frame as JPEG bytes (for stepping frame by frame)."""
     ra = next(r for r in a.reps if r.index == rep_a)
     rb = next(r for r in a.reps if r.index == rep_b)
     dur = max(ra.end_s - ra.start_s, rb.end_s - rb.start_s, 0.5)
     n_out = int(round(dur * fps))
     ma, mb = phase_map(ra, a.exercise, n_out), phase_map(rb, a.exercise, n_out)
-    need = set(ma.tolist()) | set(mb.tolist())
-    ov = Overlay(track, a, track.video.width, track.video.height)
-    kept: dict[int, np.ndarray] = {}  # only the two reps' frames, downscaled
-    last = max(need)
+    ovs = {r.index: Overlay(track, a, track.video.width, track.video.height, only_rep=r.index) for r in (ra, rb)}
+    need = {(int(i), ra.index) for i in ma} | {(int(i), rb.index) for i in mb}
+    kept: dict[tuple[int, int], np.ndarray] = {}  # only the two reps' frames, drawn and downscaled
+    last = max(i for i, _ in need)
     for i, (t, img, _) in enumerate(frames(path)):
         if i > last:
             break
-        if i in need:
-            img = ov.draw(img, i)
-            s = height / img.shape[0]
-            kept[i] = cv2.resize(img, (int(img.shape[1] * s) // 2 * 2, height), interpolation=cv2.INTER_AREA)
+        for idx in (ra.index, rb.index):
+            if (i, idx) in need and (i, idx) not in kept:
+                drawn = ovs[idx].draw(img.copy(), i)
+                s = height / drawn.shape[0]
+                kept[(i, idx)] = cv2.resize(drawn, (int(drawn.shape[1] * s) // 2 * 2, height), interpolation=cv2.INTER_AREA)
     w_panel = next(iter(kept.values())).shape[1]
-    with H264Writer(out_path, 2 * w_panel, height + 40, fps) as w:
+    unit = get_exercise(a.exercise).unit.title()
+    W, H = (w_panel, 2 * (height + 40)) if stacked else (2 * w_panel, height + 40)
+    with H264Writer(out_path, W, H, fps) as w:
         for k in range(n_out):
-            canvas = np.zeros((height + 40, 2 * w_panel, 3), np.uint8)
+            canvas = np.zeros((H, W, 3), np.uint8)
             for col, (m, rep) in enumerate(((ma, ra), (mb, rb))):
-                fr = kept.get(int(m[k]))
+                x0, y0 = (0, col * (height + 40)) if stacked else (col * w_panel, 0)
+                fr = kept.get((int(m[k]), rep.index))
                 if fr is not None:
-                    canvas[40:, col * w_panel: col * w_panel + fr.shape[1]] = fr
-                label = f"{get_exercise(a.exercise).unit.title()} {rep.index}  ({rep.start_s:.1f}-{rep.end_s:.1f} s)"
-                cv2.putText(canvas, label, (col * w_panel + 10, 28), cv2.FONT_HERSHEY_SIMPLEX, 0.8, (255, 255, 255), 2, cv2.LINE_AA)
-            w.write(canvas)
+                    canvas[y0 + 40: y0 + 40 + height, x0: x0 + fr.shape[1]] = fr
+                label = f"{unit} {rep.index} of {len(a.reps)}  ({rep.start_s:.1f}-{rep.end_s:.1f} s)"
+                cv2.putText(canvas, label, (x0 + 10, y0 + 28), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
+            w.write(canvas, k / (fps * speed))
+            if stills is not None:
+                stills.append(cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())
     return out_path

@@ -61,7 +61,9 @@ class Overlay:
     """Stateless per-frame drawer built once from the analysis."""
 
     def __init__(self, track: PoseTrack, analysis: Analysis, width: int, height: int,
-                 rounding_threshold: float | None = None):
+                 rounding_threshold: float | None = None, only_rep: int | None = None):
+        """only_rep: draw as that rep's own panel (a side-by-side): its number throughout and only
+        its faults, never another rep's or the set's."""
         self.track, self.a = track, analysis
         self.scale = max(height, width) / 900.0
         self.side = analysis.view.side if analysis.view.side in SIDE_JOINTS else "left"
@@ -72,9 +74,11 @@ class Overlay:
         self._sprites: dict = {}
         spans = []
         for rep in analysis.reps:
+            if only_rep is not None and rep.index != only_rep:
+                continue
             for f in rep.faults:
                 spans.append((f.start_s, max(f.end_s, f.start_s + 1.5), f"{self.spec.unit.title()} {rep.index}: {f.code.replace('_', ' ')}", f.severity))
-        for f in analysis.faults:
+        for f in analysis.faults if only_rep is None else []:
             spans.append((f.end_s - 2.0, f.end_s + 2.0, f"Set: {f.code.replace('_', ' ')}", f.severity))
         # What the panel shows at each frame, worked out once: per-frame loops over every rep
         # and fault made a 10-minute run (1,650 steps) draw at 3 ms a frame.
@@ -83,6 +87,8 @@ class Overlay:
         for rep in reversed(analysis.reps):  # the first rep containing t wins, as listed
             a, b = np.searchsorted(t, rep.start_s, "left"), np.searchsorted(t, rep.end_s, "right")
             self.rep_shown[a:b] = rep.index
+        if only_rep is not None:
+            self.rep_shown[:] = only_rep
         # Where the exercise measures the back only in part of a rep (the deadlift: set-up to knee
         # height), the outline is drawn only there: what is drawn is what was measured (at lockout
         # a plate often hides the hips).
@@ -155,7 +161,9 @@ class Overlay:
         a = self.a
         x0, y = int(12 * self.scale), int(28 * self.scale)
         dy = int(26 * self.scale)
-        self._text(img, f"{self.spec.unit.title()} {self.rep_shown[i]}/{len(a.reps)}", (x0, y), WHITE, 0.8, 2)
+        k = self.rep_shown[i]
+        title = f"{self.spec.unit.title()} {k} of {len(a.reps)}" if k > 0 else f"Before {self.spec.unit} 1 of {len(a.reps)}"
+        self._text(img, title, (x0, y), WHITE, 0.8, 2)
         y += dy
         for key, name, unit in self.spec.readouts:
             if key in a.withheld or key not in a.series:

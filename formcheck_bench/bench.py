@@ -695,6 +695,19 @@ def memory(paths: list[str]) -> None:
         print(f"{os.path.basename(p)[:40]:40s} {info.width:>4d}x{info.height:<4d} {info.duration_s:7.0f}s {n:>6s} {secs:>8s} {mb:>8s} {helper:>9s}")
 
 
+def sample_tracks() -> None:
+    """The bundled samples' pose tracks, shipped so the app's first screen needs no pose pass."""
+    import glob
+    from formcheck.extract import extract_pose
+    from formcheck.uploads import shipped_track
+    root = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_videos")
+    for p in sorted(glob.glob(os.path.join(root, "*.mp4"))):
+        tr = extract_pose(p)
+        tr.video.path = os.path.basename(p)  # no path of this machine in a shipped file
+        tr.save(shipped_track(p))
+        print(f"{os.path.basename(shipped_track(p))}: {len(tr)} frames, {os.path.getsize(shipped_track(p)) / 1e3:.0f} KB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="formcheck.bench")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -716,6 +729,7 @@ def main() -> None:
     ac.add_argument("--json", default="accuracy.json")
     ac.add_argument("--grid", choices=["plain", "gym"], default="plain",
                     help="plain: the original grid; gym: plates, clutter, loose shirts, compression, lumbar vs thoracic")
+    sub.add_parser("sample-tracks", help="rewrite the bundled samples' pose tracks (sample_videos/*.track.npz)")
     am = sub.add_parser("appmem", help="app server memory with two large uploads at once (Chromium)")
     am.add_argument("--mb", type=int, default=300)
     am.add_argument("--app", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "serve.py"),
@@ -731,6 +745,8 @@ def main() -> None:
         memory(args.clips)
     elif args.cmd == "loop":
         loop_clip(args.clip, args.seconds, args.out)
+    elif args.cmd == "sample-tracks":
+        sample_tracks()
     elif args.cmd == "appmem":
         from .appmem import run as appmem
         appmem(args.mb, os.path.abspath(args.app))

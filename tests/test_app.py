@@ -64,3 +64,47 @@ def test_app_shows_bad_input_as_a_message(app, tmp_path):
     assert any("my lift.mp4" in e.value for e in app.error)
     errors = [os.path.join(d, f) for d, _, fs in os.walk(tmp_path / "cache") for f in fs if f == "errors.json"]
     assert len(errors) == 1
+
+
+@pytest.mark.slow
+def test_first_screen_is_the_sample_without_a_pose_pass(app, monkeypatch):
+    """A fresh start opens on the bundled sample from its shipped pose track (no MediaPipe), with
+    the verdict cards first; a card's button starts the video at its moment."""
+    import formcheck.extract
+
+    def no_pose(*a, **k):
+        raise AssertionError("pose estimation ran for the bundled sample")
+    monkeypatch.setattr(formcheck.extract, "extract_pose", no_pose)
+    app.run()
+    assert not app.exception, app.exception
+    assert not [e.value for e in app.error if "went wrong" in e.value]
+    heads = [h.value for h in app.subheader]
+    assert heads.index("What we found") < heads.index("Capture check")  # the answer first
+    md = " ".join(m.value for m in app.markdown)
+    assert "**Rep 1 - " in md and "+/- " in md and "line 14 deg" in md
+    jumps = [b for b in app.button if b.label.startswith("Play from")]
+    assert len(jumps) >= 3
+    jumps[-1].click().run()
+    assert not app.exception
+    assert any(k.startswith("start_") for k in app.session_state.filtered_state)
+
+
+@pytest.mark.slow
+def test_compare_selection_belongs_to_the_clip(app, tmp_path):
+    """A new upload starts from its own default pair, never the previous clip's selection."""
+    p = str(tmp_path / "a.mp4")
+    shutil.copy(clip("deadlift", "dl_formfit_01_good.mp4"), p)
+    key = use_file(app, p, "a.mp4")
+    app.run()
+    sel = app.selectbox(key=f"rep_b_{key}_deadlift")
+    sel.set_value(1).run()
+    assert app.selectbox(key=f"rep_b_{key}_deadlift").value == 1
+    q = str(tmp_path / "b.mp4")
+    shutil.copy(clip("deadlift", "dl_bichraix_01_good.mp4"), q)
+    key2 = use_file(app, q, "b.mp4")
+    app.run()
+    assert not app.exception
+    boxes = {b.key for b in app.selectbox}
+    assert f"rep_a_{key2}_deadlift" in boxes and f"rep_a_{key}_deadlift" not in boxes
+    a, b = app.selectbox(key=f"rep_a_{key2}_deadlift").value, app.selectbox(key=f"rep_b_{key2}_deadlift").value
+    assert a != b

@@ -63,12 +63,25 @@ def _gt(name):
     return json.load(open(os.path.join(SAMPLES, name[:-4] + ".gt.json")))
 
 
+def _same_as_shipped(track, name):
+    """The app opens on the samples' shipped tracks: they must be what extraction gives now
+    (else: python -m formcheck.bench sample-tracks)."""
+    from formcheck.types import PoseTrack
+    from formcheck.uploads import shipped_track
+    shipped = PoseTrack.load(shipped_track(os.path.join(SAMPLES, name)))
+    assert len(shipped) == len(track) and np.allclose(shipped.t, track.t)
+    both = np.isfinite(shipped.xy) & np.isfinite(track.xy)
+    assert both.mean() > 0.9 and np.median(np.abs(shipped.xy[both] - track.xy[both])) < 1.0
+    assert np.nanmedian(np.abs(shipped.profile - track.profile)) < 0.01
+
+
 def test_samples_stay_within_published_errors():
     from formcheck.extract import extract_pose
     from formcheck.pipeline import analyze_track
     for name in ("deadlift_good.mp4", "deadlift_rounding.mp4"):
         gt = _gt(name)
         track = extract_pose(os.path.join(SAMPLES, name))
+        _same_as_shipped(track, name)
         a = analyze_track(track, "deadlift")
         assert len(a.reps) == len(gt["params"]["flexion"])
         n = min(len(track), len(gt["frames"]))
@@ -84,6 +97,8 @@ def test_samples_stay_within_published_errors():
             assert all(b > x for x, b in zip(rounding, rounding[1:])), rounding  # rises with true flexion
             assert any(f.code == "set_breakdown" for f in a.faults)
     gt = _gt("run_overstride.mp4")
-    a = analyze_track(extract_pose(os.path.join(SAMPLES, "run_overstride.mp4")), "running")
+    track = extract_pose(os.path.join(SAMPLES, "run_overstride.mp4"))
+    _same_as_shipped(track, "run_overstride.mp4")
+    a = analyze_track(track, "running")
     assert abs(a.summary["cadence_spm"] - gt["params"]["cadence"]) / gt["params"]["cadence"] < MAX_CADENCE_ERR
     assert sum(any(f.code == "overstride" for f in r.faults) for r in a.reps) >= len(a.reps) // 2

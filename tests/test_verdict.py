@@ -1,0 +1,70 @@
+"""The answer first: verdict cards from synthetic analyses with known answers (no video)."""
+import numpy as np
+
+from formcheck import deadlift
+from formcheck.compare import default_pair
+from formcheck.render import Overlay
+from formcheck.types import Analysis, Fault, Rep, ViewCheck
+from formcheck.verdict import STRETCH_STEPS, cards, headline
+from tests.synth import deadlift_track
+
+
+def test_a_rounded_rep_gets_a_fault_card_with_value_line_time_and_cue():
+    a = deadlift.analyze(deadlift_track(reps=3, rounding=[0.0, 0.0, 0.1]))
+    cs = cards(a)
+    assert [c.status for c in cs] == ["ok", "ok", "fault"]
+    c = cs[2]
+    assert c.title.startswith("Rep 3 - ") and c.reps == (3,)
+    assert "Lumbar rounding" in c.faults[0] and "line 14 deg" in c.faults[0] and c.cues
+    assert "+/- " in c.back and "line 14" in c.back  # the number with its uncertainty against the line
+    assert a.reps[2].start_s - 2 <= c.jump_s <= a.reps[2].end_s
+    level, text = headline(a, cs)
+    assert level == "error" and "rep 3" in text
+
+
+def test_an_unmeasured_back_is_never_an_all_clear():
+    a = deadlift.analyze(deadlift_track(reps=2))
+    a.reps[1].metrics["back_rounding_deg"] = None
+    a.reps[1].not_measured["back_rounding_deg"] = "not measured: 151 is outside -45..90 (a plate)"
+    cs = cards(a)
+    assert cs[1].status == "unmeasured" and "back not measured - 151 is outside" in cs[1].back
+    level, text = headline(a, cs)
+    assert level == "warning" and "not an all-clear" in text
+    a.withheld["back_rounding_deg"] = "Oblique view"
+    assert all(c.status == "unmeasured" and "not measured - Oblique view" in c.back for c in cards(a))
+
+
+def _run(n_steps: int, overstride_on=()) -> Analysis:
+    reps = []
+    for i in range(n_steps):
+        faults = [Fault("overstride", "mild", 12.0, 10.0, "deg", "S", "Shin ahead.", "Land under you.", i * 0.35, i * 0.35 + 0.1)] \
+            if i + 1 in overstride_on else []
+        reps.append(Rep(i + 1, i * 0.35, (i + 1) * 0.35, (i, i + 1), {"foot_strike": i}, {"arch_deg": 5.0 + i % 3}, faults))
+    return Analysis("running", ViewCheck("left", "right", True, "side", 0.05), reps, [], {"t": np.arange(n_steps)}, {}, [],
+                    metric_info={"arch_deg": {"label": "Lower-back arch proxy", "unit": "deg"}})
+
+
+def test_running_cards_cover_stretches_of_steps():
+    a = _run(25, overstride_on=(3, 4, 22))
+    cs = cards(a)
+    assert len(cs) == 3 and cs[0].reps == tuple(range(1, STRETCH_STEPS + 1)) and cs[2].reps == tuple(range(21, 26))
+    assert cs[0].status == "fault" and "in 2 of 10 steps" in cs[0].faults[0]
+    assert cs[1].status == "ok" and "median of the steps" in cs[1].back
+    assert cs[0].jump_s == a.reps[2].start_s
+
+
+def test_the_default_pair_is_two_different_reps():
+    for n in (2, 3, 5):
+        x, y = default_pair(_run(n))
+        assert x != y, n
+    a = deadlift.analyze(deadlift_track(reps=3, rounding=[0.02, 0.1, 0.0]))
+    assert default_pair(a) == (3, 2)  # least vs most rounded
+
+
+def test_a_compare_panel_shows_only_its_own_rep():
+    tr = deadlift_track(reps=3, rounding=[0.0, 0.1, 0.0])
+    a = deadlift.analyze(tr)
+    own = Overlay(tr, a, 1280, 720, only_rep=1)
+    other = Overlay(tr, a, 1280, 720, only_rep=2)
+    assert (own.rep_shown == 1).all() and not own.banners  # rep 1 had no fault: no banner from rep 2
+    assert any("Rep 2" in s[2] for spans in other.banners.values() for s in spans)
