@@ -87,24 +87,3 @@ def test_first_screen_is_the_sample_without_a_pose_pass(app, monkeypatch):
     jumps[-1].click().run()
     assert not app.exception
     assert any(k.startswith("start_") for k in app.session_state.filtered_state)
-
-
-@pytest.mark.slow
-def test_compare_selection_belongs_to_the_clip(app, tmp_path):
-    """A new upload starts from its own default pair, never the previous clip's selection."""
-    p = str(tmp_path / "a.mp4")
-    shutil.copy(clip("deadlift", "dl_formfit_01_good.mp4"), p)
-    key = use_file(app, p, "a.mp4")
-    app.run()
-    sel = app.selectbox(key=f"rep_b_{key}_deadlift")
-    sel.set_value(1).run()
-    assert app.selectbox(key=f"rep_b_{key}_deadlift").value == 1
-    q = str(tmp_path / "b.mp4")
-    shutil.copy(clip("deadlift", "dl_bichraix_01_good.mp4"), q)
-    key2 = use_file(app, q, "b.mp4")
-    app.run()
-    assert not app.exception
-    boxes = {b.key for b in app.selectbox}
-    assert f"rep_a_{key2}_deadlift" in boxes and f"rep_a_{key}_deadlift" not in boxes
-    a, b = app.selectbox(key=f"rep_a_{key2}_deadlift").value, app.selectbox(key=f"rep_b_{key2}_deadlift").value
-    assert a != b

@@ -156,3 +156,42 @@ def test_two_sessions_uploading_at_once_each_get_their_own_clip(server, tmp_path
     from formcheck.results import sha256
     stored = {sha256(os.path.join(d, n)) for d, _, ns in os.walk(tmp_path / "cache") for n in ns if n.startswith("input")}
     assert stored == {sha256(str(f)) for f in files}  # each session's own file, whole
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed (the README test command installs it)")
+def test_compare_selection_resets_on_a_new_upload(server, tmp_path):
+    """Set the comparison to rep 1 against itself on one clip, upload another: the new clip opens
+    on its own pair of two different reps (it kept the old selection: 'rep 1 against itself')."""
+    from playwright.sync_api import sync_playwright
+    a, b = tmp_path / "first.mp4", tmp_path / "second.mp4"
+    shutil.copy(clip("deadlift", "dl_formfit_01_good.mp4"), a)
+    shutil.copy(clip("deadlift", "dl_bichraix_01_good.mp4"), b)
+
+    def picked(page):
+        return [page.get_by_role("combobox", name=lbl).input_value() for lbl in ("Left / top rep", "Right / bottom rep")]
+    with sync_playwright() as p:
+        browser = _browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page.goto(server)
+        page.get_by_text("Upload a video").first.wait_for(timeout=60_000)
+        page.locator("input[type=file]").set_input_files(str(a))
+        page.get_by_text("Compare two reps").wait_for(timeout=300_000)
+        page.get_by_text("Step through frame by frame").wait_for(timeout=300_000)
+        left, right = picked(page)
+        assert left != right
+        box = page.get_by_role("combobox", name="Right / bottom rep")
+        box.click()
+        box.fill(left)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(3000)
+        assert picked(page) == [left, left]
+        page.locator("input[type=file]").set_input_files(str(b))
+        page.get_by_text("Uploaded second.mp4").wait_for(timeout=120_000)
+        page.get_by_text("Your clip: second.mp4").wait_for(timeout=300_000)
+        # the page keeps the old clip's widgets on screen until the new run replaces them: poll
+        t0 = time.time()
+        while picked(page)[0] == picked(page)[1] and time.time() - t0 < 300:
+            page.wait_for_timeout(1000)
+        l2, r2 = picked(page)
+        assert l2 != r2
+        browser.close()
