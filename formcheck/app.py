@@ -186,7 +186,7 @@ def show_verdict(job: dict) -> None:
     cs = cards(a)
     level, text = headline(a, cs)
     st.subheader("What we found")
-    getattr(st, level)(text)
+    getattr(st, level)(f"**{job.get('name', '')}** - {text}" if job.get("name") else text)
     for i, c in enumerate(cs):
         with st.container(border=True):
             st.markdown(f"{_ICON[c.status]} **{c.title}**")
@@ -426,6 +426,7 @@ def main() -> None:
         return
     try:
         job = run_analysis(path, key, exercise)
+        job["name"] = name
         show_results(job)
     except FormcheckError as e:
         st.error(user_message(str(e), path, name))

@@ -79,7 +79,10 @@ def side_by_side(path: str, track: PoseTrack, a: Analysis, rep_a: int, rep_b: in
                 if fr is not None:
                     canvas[y0 + 40: y0 + 40 + height, x0: x0 + fr.shape[1]] = fr
                 label = f"{unit} {rep.index} of {len(a.reps)}  ({rep.start_s:.1f}-{rep.end_s:.1f} s)"
-                cv2.putText(canvas, label, (x0 + 10, y0 + 28), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (255, 255, 255), 2, cv2.LINE_AA)
+                # shrunk to fit: a portrait panel is ~270 px wide and cut the label off
+                width = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.7, 2)[0][0]
+                scale = min(0.7, 0.7 * (w_panel - 20) / max(width, 1))
+                cv2.putText(canvas, label, (x0 + 10, y0 + 28), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2 if scale > 0.5 else 1, cv2.LINE_AA)
             w.write(canvas, k / (fps * speed))
             if stills is not None:
                 stills.append(cv2.imencode(".jpg", cv2.cvtColor(canvas, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes())

@@ -98,3 +98,61 @@ def run(mb: int, app: str) -> None:
         proc.terminate()
         proc.wait(timeout=20)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _server(app: str, cache: str):
+    port = _port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", app, "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT,
+                            env=dict(os.environ, FORMCHECK_CACHE=cache), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    return proc, url
+
+
+def timing(clips: list[str], shots: str) -> None:
+    """`python -m formcheck.bench apptime CLIP ...`: seconds from choosing the file to the verdict
+    on screen and to a playable annotated video, on a laptop (1400x900) and a phone (390x844)
+    viewport, each clip fresh (an empty cache), with a screenshot of each first result."""
+    from playwright.sync_api import sync_playwright
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    os.makedirs(shots, exist_ok=True)
+    print(f"{'clip':32s} {'viewport':8s} {'verdict s':>9s} {'video s':>8s}  screenshot")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        for clip in clips:
+            for name, view, mobile in (("laptop", {"width": 1400, "height": 900}, False),
+                                       ("phone", {"width": 390, "height": 844}, True)):
+                work = tempfile.mkdtemp(prefix="formcheck-apptime-")
+                proc, url = _server(os.path.join(ROOT, "formcheck", "serve.py"), os.path.join(work, "cache"))
+                try:
+                    ctx = browser.new_context(viewport=view, is_mobile=mobile, has_touch=mobile,
+                                              user_agent="Mozilla/5.0 (iPhone) Mobile" if mobile else None)
+                    page = ctx.new_page()
+                    page.goto(url)
+                    page.get_by_text("What we found").wait_for(timeout=300_000)  # the sample first
+                    page.locator("video").first.wait_for(timeout=300_000)
+                    sample_src = page.evaluate("document.querySelector('video').src")
+                    t0 = time.time()
+                    page.locator("input[type=file]").set_input_files(clip)
+                    # the headline names the clip, so the sample's (still on screen while the new run works) does not count
+                    page.get_by_text(f"{os.path.basename(clip)} - ").wait_for(timeout=600_000)
+                    t_verdict = time.time() - t0
+                    shot = os.path.join(shots, f"{os.path.splitext(os.path.basename(clip))[0]}_{name}.png")
+                    page.screenshot(path=shot)
+                    page.wait_for_function("(old) => { const v = document.querySelector('video');"
+                                           " return v && v.src !== old && v.readyState >= 2 && v.videoWidth > 0; }",
+                                           arg=sample_src, timeout=600_000)
+                    t_video = time.time() - t0
+                    ctx.close()
+                    print(f"{os.path.basename(clip)[:32]:32s} {name:8s} {t_verdict:9.1f} {t_video:8.1f}  {shot}")
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=20)
+                    shutil.rmtree(work, ignore_errors=True)
+        browser.close()

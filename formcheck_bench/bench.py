@@ -730,6 +730,9 @@ def main() -> None:
     ac.add_argument("--grid", choices=["plain", "gym"], default="plain",
                     help="plain: the original grid; gym: plates, clutter, loose shirts, compression, lumbar vs thoracic")
     sub.add_parser("sample-tracks", help="rewrite the bundled samples' pose tracks (sample_videos/*.track.npz)")
+    at = sub.add_parser("apptime", help="upload to verdict and to playable video in Chromium, laptop and phone")
+    at.add_argument("clips", nargs="+")
+    at.add_argument("--shots", default="bench_out/screens")
     am = sub.add_parser("appmem", help="app server memory with two large uploads at once (Chromium)")
     am.add_argument("--mb", type=int, default=300)
     am.add_argument("--app", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "serve.py"),
@@ -747,6 +750,9 @@ def main() -> None:
         loop_clip(args.clip, args.seconds, args.out)
     elif args.cmd == "sample-tracks":
         sample_tracks()
+    elif args.cmd == "apptime":
+        from .appmem import timing
+        timing([os.path.abspath(c) for c in args.clips], args.shots)
     elif args.cmd == "appmem":
         from .appmem import run as appmem
         appmem(args.mb, os.path.abspath(args.app))

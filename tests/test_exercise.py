@@ -46,8 +46,8 @@ def test_a_third_exercise_plugs_in_through_the_registry_alone():
         ov = Overlay(tr, a, 320, 240)
         assert ov.round_thr == HOLD_RULE.threshold
         ov.draw(np.zeros((240, 320, 3), np.uint8), a.reps[0].frames[0])
-        assert any(k[0].startswith("Hold 1/2") for k in ov._sprites)  # the spec's word, not "Rep"
-        assert default_pair(a) == (2, 1)  # not paired by the back measure: a later vs an earlier hold
+        assert any(k[0].startswith("Hold 1 of 2") for k in ov._sprites)  # the spec's word, not "Rep"
+        assert default_pair(a) == (1, 2)  # not paired by the back measure: an earlier vs a later hold
         assert len(phase_map(a.reps[0], "hold", 10)) == 10
         from formcheck.cli import _summary
 

@@ -1,5 +1,6 @@
 """The answer first: verdict cards from synthetic analyses with known answers (no video)."""
 import numpy as np
+import pytest
 
 from formcheck import deadlift
 from formcheck.compare import default_pair
@@ -68,3 +69,20 @@ def test_a_compare_panel_shows_only_its_own_rep():
     other = Overlay(tr, a, 1280, 720, only_rep=2)
     assert (own.rep_shown == 1).all() and not own.banners  # rep 1 had no fault: no banner from rep 2
     assert any("Rep 2" in s[2] for spans in other.banners.values() for s in spans)
+
+
+def test_side_by_side_slowed_stacked_and_steppable(tmp_path):
+    """The compare clip: 0.25x lasts four times as long, stacked panels sit one above the other,
+    every output frame is kept as a still for stepping."""
+    from formcheck.compare import side_by_side
+    from formcheck.video import probe
+    from tests.test_results import job
+    p, tr = job(tmp_path, reps=2)
+    a = deadlift.analyze(tr)
+    stills = []
+    fast = side_by_side(p, tr, a, 1, 2, str(tmp_path / "x1.mp4"), height=90, fps=15.0)
+    slow = side_by_side(p, tr, a, 1, 2, str(tmp_path / "x025.mp4"), height=90, fps=15.0, speed=0.25, stacked=True, stills=stills)
+    f, s = probe(fast), probe(slow)
+    assert s.duration_s == pytest.approx(4 * f.duration_s, rel=0.1)
+    assert (f.width, f.height) == (2 * s.width, 90 + 40) and s.height == 2 * (90 + 40)
+    assert len(stills) == f.frames and stills[0][:2] == b"\xff\xd8"  # JPEG
