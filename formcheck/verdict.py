@@ -100,8 +100,14 @@ def headline(a: Analysis, cs: list[Card]) -> tuple[str, str]:
     words = f"{n} {spec.unit}{'' if n == 1 else 's'}"
     set_faults = ", ".join(_name(f.code).lower() for f in a.faults)
     if bad:
-        which = ", ".join(c.title.split(" - ")[0].lower() for c in bad)
-        return "error", f"{words}: faults in {which}" + (f"; across the set: {set_faults}." if set_faults else ".")
+        hits: dict[str, list[int]] = {}
+        for r in a.reps:
+            for f in r.faults:
+                hits.setdefault(f.code, []).append(r.index)
+        parts = [f"{_name(c).lower()} in {spec.unit} {idx[0]}" if len(idx) == 1 else
+                 f"{_name(c).lower()} in {spec.units} {', '.join(map(str, idx))}" if len(idx) <= 5 else
+                 f"{_name(c).lower()} in {len(idx)} of {n} {spec.units}" for c, idx in hits.items()]
+        return "error", f"{words}: " + "; ".join(parts) + (f"; across the set: {set_faults}." if set_faults else ".")
     if a.faults:
         return "error", f"{words}: no single {spec.unit} crossed a line, but the set did: {set_faults}."
     if unmeasured or jumped:

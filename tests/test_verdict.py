@@ -20,7 +20,7 @@ def test_a_rounded_rep_gets_a_fault_card_with_value_line_time_and_cue():
     assert "+/- " in c.back and "line 14" in c.back  # the number with its uncertainty against the line
     assert a.reps[2].start_s - 2 <= c.jump_s <= a.reps[2].end_s
     level, text = headline(a, cs)
-    assert level == "error" and "rep 3" in text
+    assert level == "error" and text == "3 reps: lumbar rounding in rep 3."
 
 
 def test_an_unmeasured_back_is_never_an_all_clear():
@@ -52,6 +52,9 @@ def test_running_cards_cover_stretches_of_steps():
     assert cs[0].status == "fault" and "in 2 of 10 steps" in cs[0].faults[0]
     assert cs[1].status == "ok" and "median of the steps" in cs[1].back
     assert cs[0].jump_s == a.reps[2].start_s
+    assert headline(a, cs) == ("error", "25 steps: overstride in steps 3, 4, 22.")
+    many = _run(25, overstride_on=range(1, 20))
+    assert headline(many, cards(many))[1] == "25 steps: overstride in 19 of 25 steps."
 
 
 def test_the_default_pair_is_two_different_reps():
