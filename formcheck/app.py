@@ -8,6 +8,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import tempfile
 
 import numpy as np
@@ -89,10 +90,12 @@ def upload_box() -> dict | None:
                   key="upload_box", on_uploaded_change=lambda: None, on_failed_change=lambda: None)
         if res.failed:
             st.error(res.failed)
-        if res.uploaded:
-            u = res.uploaded
-            return {"id": u["key"] + u["name"], "path": uploads.stored_name(CACHE, u["key"], u["name"]),
-                    "key": u["key"], "name": u["name"]}
+        u = res.uploaded
+        # what the page says is checked, not trusted: a content key and a video file name
+        if isinstance(u, dict) and re.fullmatch(r"[0-9a-f]{20}", str(u.get("key", ""))) \
+                and os.path.splitext(str(u.get("name", "")))[1].lower() in uploads.VIDEO_EXTS:
+            name = os.path.basename(str(u["name"]))
+            return {"id": u["key"] + name, "path": uploads.stored_name(CACHE, u["key"], name), "key": u["key"], "name": name}
         return None
     upload = st.file_uploader("Upload a video (mp4 or mov)", type=[e.lstrip(".") for e in uploads.VIDEO_EXTS])
     mine = st.session_state.get("upload")
@@ -138,7 +141,8 @@ def run_analysis(path: str, key: str, exercise: str) -> dict:
             try:
                 track = extract_pose(path, progress)
             except FormcheckError as e:
-                uploads.cache_error(CACHE, key, "*", str(e))
+                if os.path.exists(path):  # a property of the file; a file deleted meanwhile is not
+                    uploads.cache_error(CACHE, key, "*", str(e))
                 raise
             finally:
                 bar.empty()
@@ -158,9 +162,6 @@ def run_analysis(path: str, key: str, exercise: str) -> dict:
 def annotated_video(job: dict, slot) -> str | None:
     """The annotated clip, rendered after the results are on screen, with its own progress."""
     out, res = job["out"], job["result"]
-    marker = load_result(out)
-    if marker and "annotated.mp4" in marker["files"]:
-        return os.path.join(out, "annotated.mp4")
     bar = slot.progress(0.0, text="Drawing the annotated video...")
 
     def progress(stage: str, i: int, n: int) -> None:
@@ -169,7 +170,9 @@ def annotated_video(job: dict, slot) -> str | None:
         with ResultWriter(out, source=os.path.basename(job["path"])) as w:
             write_results(job["path"], res, w, render=True, progress=progress)
     except FormcheckError as e:  # another session is drawing it, or the disk is full
-        slot.info(f"The annotated video is not ready: {e}")
+        busy = "Another formcheck run" in str(e)
+        slot.info("The annotated video is being drawn for another visitor of this clip; reload in a moment." if busy else
+                  "The annotated video could not be stored on the server (no room?); the results above stand.")
         return None
     finally:
         bar.empty()
@@ -222,7 +225,11 @@ def show_results(job: dict) -> None:
 
     left, right = st.columns([2, 3])
     slot = right.empty()
-    marker = load_result(job["out"])
+    # Every file's hash is checked once per session; later reruns (a slider, a button) check sizes.
+    checked = st.session_state.setdefault("checked_results", set())
+    marker = load_result(job["out"], deep=job["out"] not in checked)
+    if marker:
+        checked.add(job["out"])
     ready = os.path.join(job["out"], "annotated.mp4") if marker and "annotated.mp4" in marker["files"] else None
     if ready:
         show_video(job, slot, ready)

@@ -68,30 +68,41 @@ def _one(path: str, exercise: str, out: str, render: bool, quiet: bool, pose_wor
 
 
 def out_names(paths: list[str]) -> list[str]:
-    """One output sub-folder name per input, never two alike: the file name without its
-    extension; the extension added where only it differs (set.mp4, set.mov -> set_mp4, set_mov);
-    parent folders added where the names still clash (a/set.mp4, b/set.mp4 -> a_set, b_set)."""
+    """One output sub-folder name per input, never two alike (compared without letter case, as
+    macOS and Windows folders are): the file name without its extension; the extension added
+    where only it differs (set.mp4, set.mov -> set_mp4, set_mov); parent folders added where the
+    names still clash (a/set.mp4, b/set.mp4 -> a_set, b_set); a number as the last resort."""
     split = [os.path.abspath(p) for p in paths]
     stems = [os.path.splitext(os.path.basename(p)) for p in split]
     dirs = [[x for x in os.path.dirname(p).split(os.sep) if x] for p in split]
-    with_ext = [sum(1 for s2, e2 in stems if s2 == s and e2 != e) > 0 for s, e in stems]
+    with_ext = [any(s2.casefold() == s.casefold() and e2.casefold() != e.casefold() for s2, e2 in stems) for s, e in stems]
     level = [0] * len(paths)
 
     def name(i: int) -> str:
         stem, ext = stems[i]
         parts = dirs[i][len(dirs[i]) - level[i]:] if level[i] else []
         return "_".join(parts + [stem + (f"_{ext.lstrip('.')}" if with_ext[i] and ext else "")])
-    for _ in range(max((len(d) for d in dirs), default=0) + 1):
+
+    def clashes(names: list[str]) -> list[int]:
+        folded = [n.casefold() for n in names]
+        return [i for i, n in enumerate(folded) if folded.count(n) > 1]
+    while True:
         names = [name(i) for i in range(len(paths))]
-        clash = [i for i, n in enumerate(names) if names.count(n) > 1]
-        if not clash:
-            return names
-        for i in clash:
-            level[i] = min(level[i] + 1, len(dirs[i]))
-    names, seen = [name(i) for i in range(len(paths))], {}
-    for i, n in enumerate(names):  # only the same file twice gets here; numbered, still never shared
-        seen[n] = seen.get(n, 0) + 1
-        names[i] = n if seen[n] == 1 else f"{n}_{seen[n]}"
+        raised = False
+        for i in clashes(names):  # a parent folder helps only against a namesake from another folder
+            others = [j for j in range(len(paths)) if j != i and names[j].casefold() == names[i].casefold()]
+            if level[i] < len(dirs[i]) and any(dirs[j] != dirs[i] for j in others):
+                level[i] += 1
+                raised = True
+        if not raised:
+            break
+    taken = {n.casefold() for n in names}
+    for i in clashes(names)[1:]:  # only names in one folder that differ by letter case get here
+        k = 2
+        while f"{names[i]}_{k}".casefold() in taken:
+            k += 1
+        names[i] = f"{names[i]}_{k}"
+        taken.add(names[i].casefold())
     return names
 
 
@@ -100,6 +111,30 @@ def _worker_init() -> None:
     # parent (SIGTERM) unwinds through its clean-up and exits without a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+def _run_batch(jobs: list[tuple], workers: int) -> list[tuple[str, str | None]]:
+    """Clips in worker processes. A worker that dies (out of memory, a crash in native code) fails
+    its clip with a message instead of hanging the batch; Ctrl-C stops every worker."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    ex = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init)
+    try:
+        futures = [ex.submit(_one, *j) for j in jobs]
+        out = []
+        for j, f in zip(jobs, futures):
+            try:
+                out.append(f.result())
+            except BrokenProcessPool:
+                out.append((j[0], "The worker analysing this clip stopped unexpectedly (out of memory?); run it again alone."))
+        ex.shutdown(wait=True)
+        return out
+    except BaseException:
+        for proc in list(getattr(ex, "_processes", {}).values()):  # SIGTERM: workers unwind and clean up
+            proc.terminate()
+        ex.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 def _interrupt(signum, frame):
@@ -128,18 +163,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _analyze(args) -> int:
-    paths = list(dict.fromkeys(args.videos))  # the same path twice is one clip
+    seen: dict[str, str] = {}
+    for p in args.videos:  # the same file named twice (set.mp4, ./set.mp4) is one clip
+        seen.setdefault(os.path.realpath(p), p)
+    paths = list(seen.values())
     multi = len(paths) > 1
     outs = [os.path.join(args.out, n) for n in out_names(paths)] if multi else [args.out]
     batch = multi and args.jobs > 1
     # A batch already runs clips side by side; a second pose process per clip would only oversubscribe.
     jobs = [(p, args.exercise, o, not args.no_video, args.quiet or batch, 1 if batch else None) for p, o in zip(paths, outs)]
-    if batch:
-        import multiprocessing
-        with multiprocessing.get_context("spawn").Pool(args.jobs, initializer=_worker_init) as pool:
-            results = pool.starmap(_one, jobs)  # leaving the block early (Ctrl-C) terminates the workers
-    else:
-        results = [_one(*j) for j in jobs]
+    results = _run_batch(jobs, args.jobs) if batch else [_one(*j) for j in jobs]
     failed = [(p, err) for p, err in results if err]
     for p, err in failed:
         print(f"formcheck: {os.path.basename(p)}: {err}", file=sys.stderr)

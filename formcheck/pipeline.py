@@ -174,7 +174,7 @@ def write_results(path: str, res: Result, w: ResultWriter, render: bool = True,
         render_video(path, res.track, res.analysis, w.path("annotated.mp4"), progress)
     w.commit({"exercise": res.analysis.exercise})
     res.out_dir = w.out_dir
-    res.replaced = w.replaced if w.replaced and w.replaced != w.source else None
+    res.replaced = w.replaced  # another file's result (by path), or None
     return res
 
 
@@ -188,7 +188,8 @@ def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = N
     path = check_video_path(path)
     if exercise != "auto" and exercise not in exercise_spec.names():
         raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of auto, {', '.join(exercise_spec.names())}.")
-    writer = ResultWriter(out_dir, source=os.path.basename(path)) if out_dir is not None else contextlib.nullcontext()
+    writer = (ResultWriter(out_dir, source=os.path.basename(path), source_path=os.path.abspath(path))
+              if out_dir is not None else contextlib.nullcontext())
     with writer as w:
         if track is None:
             track = extract_pose(path, progress, workers=pose_workers, backend=backend)

@@ -33,11 +33,10 @@ FORMAT = 1
 # What a formcheck run may have left in a result folder; anything else is the user's and is
 # never deleted: a folder holding other files is refused.
 OWN_FILES = ("report.json", "frames.csv", "reps.csv", "annotated.mp4", "report.pdf", "error.json")
-OWN_PREFIXES = ("compare_", ".formcheck")
 
 
 def _own(name: str) -> bool:
-    return name in OWN_FILES or name.startswith(OWN_PREFIXES)
+    return name in OWN_FILES or name in (MARKER, LOCK) or name.startswith(TMP_PREFIX)
 
 
 def sha256(path: str, n: int | None = None) -> str:
@@ -118,7 +117,7 @@ def discard(out_dir: str) -> None:
         return
     _remove(os.path.join(out_dir, MARKER))
     for name in os.listdir(out_dir):
-        if _own(name) and name != LOCK:
+        if name in OWN_FILES and os.path.isfile(os.path.join(out_dir, name)):
             _remove(os.path.join(out_dir, name))
 
 
@@ -128,9 +127,9 @@ class ResultWriter:
     Leaving the block without commit() (an error, Ctrl-C) removes the temporary folder and
     leaves the previous result, if any, as it was."""
 
-    def __init__(self, out_dir, source: str = ""):
+    def __init__(self, out_dir, source: str = "", source_path: str = ""):
         self.out_dir = check_out_dir(out_dir)
-        self.source = source
+        self.source, self.source_path = source, source_path
         self.tmp: str | None = None
         self._lock_fh = None
         self.replaced: str | None = None  # the source of the result this one replaced
@@ -142,15 +141,27 @@ class ResultWriter:
         try:
             self._created = not os.path.exists(out)
             os.makedirs(out, exist_ok=True)
-            self._lock_fh = open(os.path.join(out, LOCK), "a")
+            for _ in range(5):  # the lock file may be removed by an interrupted first run: lock the one on disk
+                self._lock_fh = open(os.path.join(out, LOCK), "a")
+                try:
+                    fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    self._lock_fh.close()
+                    self._lock_fh = None
+                    raise FormcheckError(f"Another formcheck run is writing to '{out}' right now; "
+                                         "wait for it or choose another output folder.") from None
+                try:
+                    if os.stat(os.path.join(out, LOCK)).st_ino == os.fstat(self._lock_fh.fileno()).st_ino:
+                        break
+                except FileNotFoundError:
+                    pass
+                self._lock_fh.close()
+                self._lock_fh = None
+            else:
+                raise FormcheckError(f"Another formcheck run is writing to '{out}' right now; "
+                                     "wait for it or choose another output folder.")
         except OSError as e:
             raise _os_error(out, e) from None
-        try:
-            fcntl.flock(self._lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock_fh.close()
-            raise FormcheckError(f"Another formcheck run is writing to '{out}' right now; "
-                                 "wait for it or choose another output folder.") from None
         try:
             foreign = sorted(n for n in os.listdir(out) if not _own(n))
             if foreign:
@@ -161,7 +172,7 @@ class ResultWriter:
                 if n.startswith(TMP_PREFIX):
                     _remove(os.path.join(out, n))
             old = load(out, deep=False)
-            if old is not None:
+            if old is not None and (old.get("source_path") != self.source_path or not self.source_path):
                 self.replaced = old.get("source")
             self.tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=out)  # also proves the folder is writable
         except OSError as e:
@@ -183,12 +194,12 @@ class ResultWriter:
             with open(p, "rb") as fh:
                 os.fsync(fh.fileno())
             files[name] = {"size": os.path.getsize(p), "sha256": sha256(p)}
-        marker = {"format": FORMAT, "source": self.source, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        marker = {"format": FORMAT, "source": self.source, "source_path": self.source_path, "written": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                   "files": files, **(extra or {})}
         try:
             _remove(os.path.join(self.out_dir, MARKER))
-            for n in os.listdir(self.out_dir):
-                if _own(n) and n != LOCK and not n.startswith(TMP_PREFIX):
+            for n in os.listdir(self.out_dir):  # the previous result's files; never a folder, never the user's
+                if n in OWN_FILES and os.path.isfile(os.path.join(self.out_dir, n)):
                     _remove(os.path.join(self.out_dir, n))
             for name in files:
                 os.replace(os.path.join(self.tmp, name), os.path.join(self.out_dir, name))

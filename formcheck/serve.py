@@ -32,18 +32,21 @@ async def upload(request: Request) -> JSONResponse:
                             status_code=415)
     limit = int(config.get_option("server.maxUploadSize")) << 20
     r = uploads.Receiver(uploads.cache_dir(), name, limit)
+    done = False
     try:
         async for chunk in request.stream():
             if chunk:
                 await run_in_threadpool(r.write, chunk)
         path, key = await run_in_threadpool(r.finish)
+        done = True
     except ValueError as e:
-        r.abort()
         return JSONResponse({"error": f"'{name}' is {e}."}, status_code=413)
     except (ClientDisconnect, OSError) as e:
-        r.abort()
         why = "the upload was interrupted" if isinstance(e, ClientDisconnect) else "the server could not store it"
         return JSONResponse({"error": f"'{name}' was not stored: {why}."}, status_code=500)
+    finally:
+        if not done:  # whatever stopped it (also a cancelled request): no partial file stays
+            r.abort()
     return JSONResponse({"key": key, "name": name, "size": r.size})
 
 

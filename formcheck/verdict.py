@@ -23,7 +23,7 @@ class Card:
     back: str                   # the back-shape line: value +/- uncertainty vs the line, or "back not measured: why"
     faults: list[str] = field(default_factory=list)   # "Lumbar rounding (moderate): 21 deg, line 14 deg. <message>"
     cues: list[str] = field(default_factory=list)
-    jump_s: float = 0.0         # where the video should start to show it (the worst fault, else the rep)
+    jump_s: float = 0.0         # where the video should start to show it (the earliest fault, else the rep)
     reps: tuple[int, ...] = ()
 
 
@@ -90,8 +90,9 @@ def cards(a: Analysis) -> list[Card]:
 
 
 def headline(a: Analysis, cs: list[Card]) -> tuple[str, str]:
-    """(level, text) for the whole clip: "error" when a fault fired, "warning" when something
-    could not be measured (never an all-clear then), else "success"."""
+    """(level, text) for the whole clip: "error" when a fault fired, "warning" when the back could
+    not be measured or the tracked body jumped (never an all-clear then), else "success". (Other
+    metrics withheld, e.g. for a low frame rate, are listed under the capture check.)"""
     spec = get_exercise(a.exercise)
     n = len(a.reps)
     bad = [c for c in cs if c.status == "fault"]
@@ -111,7 +112,8 @@ def headline(a: Analysis, cs: list[Card]) -> tuple[str, str]:
     if a.faults:
         return "error", f"{words}: no single {spec.unit} crossed a line, but the set did: {set_faults}."
     if unmeasured or jumped:
-        why = (f"the back was not measured on {len(unmeasured)} of {len(cs)}" if unmeasured
+        of = f"{len(unmeasured)} of {len(cs)} {spec.units}" if spec.unit == "rep" else f"{len(unmeasured)} of {len(cs)} stretches of steps"
+        why = (f"the back was not measured on {of}" if unmeasured
                else "the tracked body jumped during the clip (see the warnings)")
         return "warning", f"{words}: no fault crossed its line, but {why} - this is not an all-clear."
     return "success", f"{words}: no fault crossed its line."

@@ -4,6 +4,7 @@ Frames are streamed one at a time; nothing here holds a whole clip in memory.
 """
 from __future__ import annotations
 
+import heapq
 import os
 import queue
 import threading
@@ -63,6 +64,7 @@ def display_width(width: int, sar) -> int:
     return max(2, int(round(width * float(sar) / 2)) * 2)
 
 
+REORDER_DEPTH = 16  # frames a decoder may hold back to reorder B-frames (H.264/HEVC use at most 16)
 GAP_MIN_S = 1.0      # a jump in the timestamps longer than this...
 GAP_FRAMES = 10      # ...and than this many frame intervals is a break in the timeline, not motion
 
@@ -279,18 +281,23 @@ def probe(path: str) -> VideoInfo:
     container = _open(path)  # a fresh pass: seeking back to 0 fails on a stream that starts before 0
     try:
         stream = container.streams.video[[s.index for s in container.streams.video].index(index)]
-        pts, untimed = [], 0
+        # Packets come in decode order; a decoder shows them in presentation order, reordering only
+        # within a few frames (B-frames). Emulate that with a small reorder buffer, not a global
+        # sort: a file whose times restart (two clips joined) must show its jump back here as in decode.
+        tb = float(stream.time_base)
+        raw, heap, untimed = [], [], 0
         try:
             for packet in container.demux(stream):
                 if packet.size > 0 and not packet.is_discard:
                     if packet.pts is None:
                         untimed += 1
-                    else:
-                        pts.append(packet.pts)
+                        continue
+                    heapq.heappush(heap, packet.pts)
+                    if len(heap) > REORDER_DEPTH:
+                        raw.append(heapq.heappop(heap) * tb)
         except av.error.FFmpegError:
             pass  # truncated: count what is there
-        tb = float(stream.time_base)
-        raw = [None] * untimed + [float(x) * tb for x in np.unique(np.asarray(pts, dtype=np.int64))]
+        raw = [None] * untimed + raw + [x * tb for x in sorted(heap)]
         clock = Timeline(_nominal_dt(stream))
         ts = np.array([clock(x) for x in raw] or [0.0])
         n = max(len(ts), 1)

@@ -97,6 +97,11 @@ def test_a_run_without_video_replaces_another_clips_result_whole(tmp_path):
     assert res.replaced == "set.mp4"
     assert not os.path.exists(os.path.join(out, "annotated.mp4")) and res.annotated_path is None
     assert len(res.analysis.reps) == 3 and load(out)["source"] == "other.mp4"
+    assert analyze_video(p3, "deadlift", out, render=False, track=tr3).replaced is None  # the same file again
+    q = tmp_path / "elsewhere"
+    q.mkdir()
+    p4, tr4 = job(q, reps=3, name="other.mp4")  # same name, another file
+    assert analyze_video(p4, "deadlift", out, render=False, track=tr4).replaced == "other.mp4"
 
 
 def test_two_runs_into_one_folder_cannot_interleave(tmp_path):
@@ -105,6 +110,16 @@ def test_two_runs_into_one_folder_cannot_interleave(tmp_path):
     with ResultWriter(out, "first.mp4"):
         with pytest.raises(FormcheckError, match="Another formcheck run"):
             analyze_video(p, "deadlift", out, backend=NoPose)
+
+
+def test_folders_in_the_output_folder_are_never_deleted(tmp_path):
+    """Batch results of clips named compare_*.mp4 (sub-folders) survive a run into the parent."""
+    p, tr = job(tmp_path)
+    out = tmp_path / "out"
+    (out / "compare_a").mkdir(parents=True)
+    with pytest.raises(FormcheckError, match="not a formcheck result"):
+        analyze_video(p, "deadlift", str(out), track=tr)
+    assert (out / "compare_a").is_dir()
 
 
 def test_a_folder_holding_other_files_is_refused_and_left_alone(tmp_path):
@@ -157,8 +172,9 @@ def test_batch_output_names_are_never_shared():
     assert out_names(["d/set.mp4", "d/set.mov"]) == ["set_mp4", "set_mov"]
     assert out_names(["x/a/set.mp4", "y/a/set.mp4", "run.mp4"]) == ["x_a_set", "y_a_set", "run"]
     assert out_names(["one.mp4", "two.mp4"]) == ["one", "two"]
-    names = out_names(["set.mp4", "./set.mp4"])  # the same file named two ways
-    assert len(set(names)) == 2
+    assert out_names(["a/Set.mp4", "b/set.mp4"]) == ["a_Set", "b_set"]  # one folder on macOS/Windows otherwise
+    assert out_names(["set.MP4", "set.mp4"]) == ["set", "set_2"]
+    assert out_names(["a/s.mp4", "b/s.mp4", "s_2.mp4"]) == ["a_s", "b_s", "s_2"]
 
 
 class Upload(io.BytesIO):
