@@ -49,19 +49,8 @@ def run(mb: int, app: str) -> None:
             for _ in range(mb):
                 fh.write(block)
         files.append(p)
-    port = _port()
-    env = dict(os.environ, FORMCHECK_CACHE=os.path.join(work, "cache"))
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", app, "--server.port", str(port),
-                             "--server.address", "127.0.0.1", "--server.headless", "true"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _server(app, os.path.join(work, "cache"))
     try:
-        for _ in range(120):
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                time.sleep(0.5)
         time.sleep(2)
         start = _rss_mb(proc.pid)
         peak = [start]
