@@ -42,27 +42,18 @@ def file_key(path: str) -> str:
 
 def stash_upload(upload, cache: str) -> tuple[str, str]:
     """Copy an uploaded file (a binary file object with .name) into the cache under its content
-    hash, hashing as it streams: its own temporary file per upload, so concurrent sessions never
-    share one, then one rename. A file already stored under that hash is kept only if its own
-    content still matches. Returns (stored path, key)."""
-    os.makedirs(cache, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=cache)
-    h = hashlib.sha256()
+    hash, through the same Receiver the upload route uses: its own temporary file per upload, so
+    concurrent sessions never share one, hashed as it streams, then one rename. Returns (stored
+    path, key)."""
+    r = Receiver(cache, upload.name, max_bytes=1 << 62)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            upload.seek(0)
-            for chunk in iter(lambda: upload.read(1 << 20), b""):
-                h.update(chunk)
-                fh.write(chunk)
-        key = h.hexdigest()[:20]
-        dst = stored_name(cache, key, upload.name)
-        os.makedirs(os.path.dirname(dst), exist_ok=True)
-        if not (os.path.exists(dst) and sha256(dst, 20) == key):
-            os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return dst, key
+        upload.seek(0)
+        for chunk in iter(lambda: upload.read(1 << 20), b""):
+            r.write(chunk)
+        return r.finish()
+    except BaseException:
+        r.abort()
+        raise
 
 
 VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".webm")
