@@ -78,7 +78,12 @@ def _helper_main(argv: list[str]) -> int:
 
     Track from START_S to the end and save the rows kept from KEEP_FROM; print the count of
     kept frames as it goes (the parent's progress bar)."""
+    import signal
     import warnings
+    # The parent stops this process with SIGTERM (and a terminal's Ctrl-C or kill reaches the whole
+    # group): unwind instead of dying at once, so that temporary files made by libraries during
+    # MediaPipe's import (ctypes.util.find_library, via sounddevice) are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     warnings.simplefilter("ignore")
     path, start_s, keep_from, out = argv[0], float(argv[1]), float(argv[2]), argv[3]
     rows = _Rows()

@@ -89,3 +89,22 @@ def test_the_same_frames_in_another_container_give_the_same_verdict(tmp_path):
     for ra, rb in zip(a.reps, b.reps):
         assert [f.code for f in ra.faults] == [f.code for f in rb.faults]
         assert abs(ra.metrics["hip_lead_tl"] - rb.metrics["hip_lead_tl"]) < 0.05
+
+
+def test_the_pose_helper_stopped_during_start_up_leaves_no_temporary_file(tmp_path):
+    """The helper is stopped with SIGTERM (by its parent, or with the parent's process group).
+    MediaPipe's import makes a temporary file (ctypes' find_library, via sounddevice); a process
+    that dies at once on SIGTERM left it in TMPDIR. Signalled at several moments of its start-up,
+    it must unwind (exit 143) and leave TMPDIR empty."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    codes = []
+    for delay in (0.5, 1.0, 1.5, 2.0, 3.0):
+        p = subprocess.Popen([sys.executable, "-m", "formcheck.extract", clip("deadlift", "dl_posereader_01_good.mp4"),
+                              "0", "0", str(tmp_path / "rows.npz")], cwd=ROOT, env=dict(os.environ, TMPDIR=str(tmp)),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.terminate()
+        codes.append(p.wait(timeout=30))
+        assert os.listdir(tmp) == [], (delay, os.listdir(tmp))
+    assert 143 in codes, codes
