@@ -19,12 +19,13 @@ import streamlit.components.v2  # noqa: F401  (st.components.v2: the upload box)
 from formcheck.compare import curves, default_pair, side_by_side
 from formcheck.extract import extract_pose
 from formcheck.pipeline import analyze, write_results
-from formcheck.report import PROXY_NOTE, reps_table
+from formcheck.report import PROXY_NOTE, readable_table, reps_table, series_label
 from formcheck.results import ResultWriter, load as load_result
 from formcheck import uploads
 from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError
 from formcheck.verdict import cards, headline
+from formcheck.app_history import pdf_reader, history_page, save_box
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = uploads.cache_dir()
@@ -167,8 +168,8 @@ def annotated_video(job: dict, slot) -> str | None:
     def progress(stage: str, i: int, n: int) -> None:
         bar.progress(min(1.0, i / max(n, 1)), text=f"Drawing the annotated video: frame {i} of {n}")
     try:
-        with ResultWriter(out, source=os.path.basename(job["path"])) as w:
-            write_results(job["path"], res, w, render=True, progress=progress)
+        with ResultWriter(out, source=os.path.basename(job["path"])) as w:  # the PDF is made when asked for
+            write_results(job["path"], res, w, render=True, progress=progress, pdf=False)
     except FormcheckError as e:  # another session is drawing it, or the disk is full
         busy = "Another formcheck run" in str(e)
         slot.info("The annotated video is being drawn for another visitor of this clip; reload in a moment." if busy else
@@ -268,20 +269,7 @@ def show_results(job: dict) -> None:
         show_video(job, slot, vid)
     compare(job, track, a)
     downloads(job, res, vid)
-
-
-def readable_table(a) -> pd.DataFrame:
-    """The per-rep table for people: the metric labels and units the analysis carries, the
-    faults and the back number first, one decimal, blanks for what was not measured."""
-    rows = reps_table(a)
-    spec = get_exercise(a.exercise)
-    first = ["rep", "faults", spec.back_key] + [k for k in rows.columns if k not in ("rep", "faults", spec.back_key)]
-    rows = rows[[c for c in first if c in rows.columns]]
-    names = {k: f"{v['label']} ({v['unit']})" for k, v in a.metric_info.items()}
-    names.update(rep=spec.unit.title(), faults="Faults", start_s="Start (s)", end_s="End (s)", not_measured="Not measured")
-    # text cells: Arrow shows a float column that also holds blanks as empty
-    text = rows.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else f"{v:.1f}" if isinstance(v, float) else str(v))
-    return text.rename(columns=names)
+    save_box(job, job.get("sample", False))
 
 
 def plot(a) -> None:
@@ -292,7 +280,7 @@ def plot(a) -> None:
     keys = [k for k in spec.plot_keys if k in a.series and k not in a.withheld]
     if not keys:
         return
-    label = {k: a.metric_info.get(k, {}).get("label", k.replace("_", " ")) for k in keys}
+    label = {k: series_label(a, k) for k in keys}
     step = max(1, len(a.series["t"]) // 1500)
     df = pd.DataFrame({"t": a.series["t"][::step]} | {label[k]: a.series[k][::step] for k in keys})
     long = df.melt("t", var_name="measure", value_name="deg")  # NaN kept: the line breaks there
@@ -376,12 +364,16 @@ def _reader(path: str):
 
 
 def downloads(job, res, vid) -> None:
+    from formcheck.pdf import session_pdf
     st.subheader("Export")
-    c = st.columns(3)
+    c = st.columns(4)
+    c[0].download_button("Report (PDF)", pdf_reader(lambda p: session_pdf(p, res.track, res.analysis, res.report, job["path"],
+                                                                          source=job.get("name", ""))),
+                         file_name="report.pdf", mime="application/pdf")
     if vid:
-        c[0].download_button("Annotated video (mp4)", _reader(vid), file_name="annotated.mp4", mime="video/mp4")
-    c[1].download_button("Report (json)", json.dumps(res.report, indent=2), file_name="report.json", mime="application/json")
-    c[2].download_button("Per-rep metrics (csv)", reps_table(res.analysis).to_csv(index=False), file_name="reps.csv", mime="text/csv")
+        c[1].download_button("Annotated video (mp4)", _reader(vid), file_name="annotated.mp4", mime="video/mp4")
+    c[2].download_button("Report (json)", json.dumps(res.report, indent=2), file_name="report.json", mime="application/json")
+    c[3].download_button("Per-rep metrics (csv)", reps_table(res.analysis).to_csv(index=False), file_name="reps.csv", mime="text/csv")
 
 
 def user_message(msg: str, path: str, name: str) -> str:
@@ -393,6 +385,13 @@ def user_message(msg: str, path: str, name: str) -> str:
 
 def main() -> None:
     st.set_page_config(page_title="formcheck", layout="wide")
+    # at the top, not in the sidebar: on a phone the sidebar is folded away
+    st.navigation([st.Page(analyse_page, title="Analyse", icon=":material/videocam:", default=True),
+                   st.Page(history_page, title="History", icon=":material/timeline:", url_path="history")],
+                  position="top").run()
+
+
+def analyse_page() -> None:
     if "swept" not in st.session_state:  # once per session: old uploads and results go
         st.session_state["swept"] = uploads.sweep(CACHE, RETENTION_DAYS)
     st.markdown("## formcheck\nDeadlift and running form from a side-on phone video: reps, angles, a back-shape "
@@ -433,7 +432,7 @@ def main() -> None:
         return
     try:
         job = run_analysis(path, key, exercise)
-        job["name"] = name
+        job["name"], job["sample"] = name, mine is None
         show_results(job)
     except FormcheckError as e:
         st.error(user_message(str(e), path, name))

@@ -51,8 +51,9 @@ def _summary(res) -> str:
     return "\n".join(lines)
 
 
-def _one(path: str, exercise: str, out: str, render: bool, quiet: bool, pose_workers: int | None = None
-         ) -> tuple[str, str | None]:
+def _one(path: str, exercise: str, out: str, render: bool, quiet: bool, pose_workers: int | None = None,
+         save: dict | None = None) -> tuple[str, str | None]:
+    """save: None, or the athlete, load_kg and notes to save the session under."""
     from .pipeline import analyze_video
     name = os.path.basename(path)
     try:
@@ -63,7 +64,21 @@ def _one(path: str, exercise: str, out: str, render: bool, quiet: bool, pose_wor
     except Exception as e:  # a clip we did not foresee must not stop a batch or print a traceback
         return path, f"Unexpected error while analysing this clip ({e.__class__.__name__}: {e})."
     replaced = f" (replaced the earlier result of {res.replaced})" if res.replaced else ""
-    print(f"{path} -> {out}{replaced}\n{_summary(res)}")
+    saved = ""
+    if save is not None:
+        from .history import History
+        from .results import sha256
+        try:  # the result folder is written whatever happens here
+            key = sha256(path, 20)  # the same clip analysed again is the same session
+            with History() as h:
+                before = h.find(save["athlete"], key, res.analysis.exercise)
+                sid = before or h.save(res.track, res.analysis, res.report, video_path=path, result_dir=res.out_dir,
+                                       source_key=key, **save)
+            saved = (f"\n  already in the history as session #{sid} of {save['athlete']}" if before else
+                     f"\n  saved to the history as session #{sid} of {save['athlete']}")
+        except Exception as e:
+            saved = f"\n  not saved to the history ({e.__class__.__name__}: {e}); the results above are written"
+    print(f"{path} -> {out}{replaced}\n{_summary(res)}{saved}")
     return path, None
 
 
@@ -151,7 +166,26 @@ def main(argv: list[str] | None = None) -> int:
     an.add_argument("--no-video", action="store_true", help="skip the annotated clip")
     an.add_argument("--jobs", type=int, default=1, help="clips analysed in parallel")
     an.add_argument("--quiet", action="store_true")
+    an.add_argument("--athlete", default="me", help="whose session this is in the history (default: me)")
+    an.add_argument("--load-kg", type=float, default=None, help="the load lifted, for the history")
+    an.add_argument("--notes", default="", help="a note saved with the session")
+    an.add_argument("--no-save", action="store_true", help="do not save the session to the history database")
+    hi = sub.add_parser("history", help="list saved sessions; export them; delete them")
+    hi.add_argument("--athlete")
+    hi.add_argument("--exercise", choices=exercise_names())
+    hi.add_argument("--since", help="YYYY-MM-DD")
+    hi.add_argument("--until", help="YYYY-MM-DD")
+    hi.add_argument("--csv", metavar="PATH", help="write the sessions listed to a CSV file")
+    hi.add_argument("--pdf", metavar="PATH", help="write the athlete's history report (PDF) for the range")
+    hi.add_argument("--delete", type=int, metavar="ID", help="delete one session and its files")
+    hi.add_argument("--delete-athlete", metavar="NAME", help="delete an athlete, their sessions and files")
     args = ap.parse_args(argv)
+    if args.cmd == "history":
+        try:
+            return _history(args)
+        except FormcheckError as e:
+            print(f"formcheck: {e}", file=sys.stderr)
+            return 1
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _analyze(args)
@@ -170,8 +204,18 @@ def _analyze(args) -> int:
     multi = len(paths) > 1
     outs = [os.path.join(args.out, n) for n in out_names(paths)] if multi else [args.out]
     batch = multi and args.jobs > 1
+    save = None
+    if not args.no_save:
+        from .history import History
+        try:  # opened (and its schema brought up to date) once, before any worker writes to it
+            History().close()
+            save = {"athlete": args.athlete, "load_kg": args.load_kg, "notes": args.notes}
+        except Exception as e:
+            print(f"formcheck: the history database cannot be opened ({e.__class__.__name__}: {e}); "
+                  "results are written but not saved to the history.", file=sys.stderr)
     # A batch already runs clips side by side; a second pose process per clip would only oversubscribe.
-    jobs = [(p, args.exercise, o, not args.no_video, args.quiet or batch, 1 if batch else None) for p, o in zip(paths, outs)]
+    jobs = [(p, args.exercise, o, not args.no_video, args.quiet or batch, 1 if batch else None, save)
+            for p, o in zip(paths, outs)]
     results = _run_batch(jobs, args.jobs) if batch else [_one(*j) for j in jobs]
     failed = [(p, err) for p, err in results if err]
     for p, err in failed:
@@ -179,3 +223,45 @@ def _analyze(args) -> int:
     if multi:
         print(f"{len(paths) - len(failed)} of {len(paths)} clips analysed.")
     return 1 if failed else 0
+
+
+def _date(s: str | None):
+    import datetime as dt
+    if not s:
+        return None
+    try:
+        return dt.datetime.fromisoformat(s)
+    except ValueError:
+        raise FormcheckError(f"'{s}' is not a date (YYYY-MM-DD).") from None
+
+
+def _history(args) -> int:
+    import datetime as dt
+    from .history import History
+    since, until = _date(args.since), _date(args.until)
+    if until is not None and until.time() == dt.time(0):
+        until += dt.timedelta(days=1, microseconds=-1)  # --until 2026-11-24 includes that day
+    with History() as h:
+        if args.delete is not None:
+            info = h.session(args.delete)
+            h.delete_session(args.delete)
+            print(f"Deleted session #{info.id} ({info.label}) and its files.")
+            return 0
+        if args.delete_athlete:
+            n = h.delete_athlete(args.delete_athlete)
+            print(f"Deleted {args.delete_athlete}: {n} session(s) and their files." if n or args.delete_athlete in h.athletes()
+                  else f"There is no athlete named {args.delete_athlete!r}.")
+            return 0
+        ss = h.sessions(args.athlete, args.exercise, since, until)
+        print(f"{len(ss)} session(s) in {h.data}" + (f" for {args.athlete}" if args.athlete else ""))
+        for s in ss:
+            load = "" if s.load_kg is None else f" {s.load_kg:g} kg"
+            print(f"  #{s.id:<4d} {s.recorded_at:%Y-%m-%d %H:%M} {s.athlete:12s} {s.exercise:8s}{load}  {s.source_name}: {s.headline}")
+        if args.csv:
+            print(f"{h.to_csv(args.csv, args.athlete, args.exercise, since, until)} session(s) written to {args.csv}")
+        if args.pdf:
+            from .pdf import history_pdf
+            who = args.athlete or (h.athletes() or ["me"])[0]
+            history_pdf(args.pdf, h, who, since, until)
+            print(f"History report of {who} written to {args.pdf}")
+    return 0

@@ -29,6 +29,7 @@ class Result:
     report: dict
     out_dir: str | None = None
     replaced: str | None = None  # the source of a different clip's result this one replaced
+    session_id: int | None = None  # its session in the history database, when saved (formcheck.history)
 
     @property
     def annotated_path(self) -> str | None:
@@ -164,12 +165,16 @@ def analyze(track: PoseTrack, exercise: str = "deadlift") -> Result:
 
 
 def write_results(path: str, res: Result, w: ResultWriter, render: bool = True,
-                  progress: Progress | None = None) -> Result:
-    """Write report.json, frames.csv, reps.csv (and annotated.mp4) into w's temporary folder and
-    commit them as one complete result."""
+                  progress: Progress | None = None, pdf: bool = True) -> Result:
+    """Write report.json, frames.csv, reps.csv, report.pdf (and annotated.mp4) into w's temporary
+    folder and commit them as one complete result."""
     write_json(res.report, w.path("report.json"))
     frames_table(res.track, res.analysis).to_csv(w.path("frames.csv"), index=False)
     reps_table(res.analysis).to_csv(w.path("reps.csv"), index=False)
+    if pdf:
+        from .pdf import session_pdf
+        session_pdf(w.path("report.pdf"), res.track, res.analysis, res.report, video_path=path,
+                    source=os.path.basename(path))
     if render:
         render_video(path, res.track, res.analysis, w.path("annotated.mp4"), progress)
     w.commit({"exercise": res.analysis.exercise})
@@ -180,11 +185,15 @@ def write_results(path: str, res: Result, w: ResultWriter, render: bool = True,
 
 def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = None, render: bool = True,
                   progress: Progress | None = None, track: PoseTrack | None = None,
-                  pose_workers: int | None = None, backend=None) -> Result:
-    """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv and annotated.mp4
-    there as one complete result (formcheck.results): the folder is checked writable and locked
-    before any work, and holds either the whole new result or the previous one, never a mix.
-    pose_workers, backend: see extract_pose (None: MediaPipe, two pose processes on a long clip)."""
+                  pose_workers: int | None = None, backend=None, save: bool = False, athlete: str = "me",
+                  load_kg: float | None = None, notes: str = "", history=None, pdf: bool = True) -> Result:
+    """Analyse one clip. With out_dir, writes report.json, frames.csv, reps.csv, report.pdf and
+    annotated.mp4 there as one complete result (formcheck.results): the folder is checked writable
+    and locked before any work, and holds either the whole new result or the previous one, never a mix.
+    pose_workers, backend: see extract_pose (None: MediaPipe, two pose processes on a long clip).
+    save: also save it as a session of `athlete` in the history database (formcheck.history;
+    `history`: an open History, else the default one); Result.session_id is then its id.
+    pdf: write report.pdf too (~0.3 s)."""
     path = check_video_path(path)
     if exercise != "auto" and exercise not in exercise_spec.names():
         raise FormcheckError(f"Unknown exercise '{exercise}'; choose one of auto, {', '.join(exercise_spec.names())}.")
@@ -195,5 +204,15 @@ def analyze_video(path: str, exercise: str = "deadlift", out_dir: str | None = N
             track = extract_pose(path, progress, workers=pose_workers, backend=backend)
         res = analyze(track, exercise)
         if w is not None:
-            write_results(path, res, w, render, progress)
+            write_results(path, res, w, render, progress, pdf=pdf)
+    if save:
+        from .history import History
+        from .results import sha256
+        h = history or History()
+        try:  # the same clip saved again returns its session
+            res.session_id = h.save(res.track, res.analysis, res.report, video_path=path, athlete=athlete,
+                                    load_kg=load_kg, notes=notes, result_dir=res.out_dir, source_key=sha256(path, 20))
+        finally:
+            if history is None:
+                h.close()
     return res

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .exercise import get as get_exercise
 from .types import Analysis, Fault, PoseTrack
 
 PROXY_NOTE = ("MediaPipe has no landmarks on the spine or the pelvis bones. 'Back rounding' (deadlift) and "
@@ -19,6 +20,14 @@ PROXY_NOTE = ("MediaPipe has no landmarks on the spine or the pelvis bones. 'Bac
               "when the clip has them. On the labelled real clips the rounding flag caught 3 of 5 rounded-back "
               "clips with 1 false alarm in 17 flat-back clips (README, accuracy). Angles are 2D, from one camera, "
               "and carry 5-10 deg of error.")
+
+
+# Plotted per-frame series that are not per-rep metrics: their names for people.
+SERIES_LABELS = {"trunk_deg": "Trunk angle from vertical", "hip_deg": "Hip angle", "knee_deg": "Knee angle"}
+
+
+def series_label(a: Analysis, key: str) -> str:
+    return a.metric_info.get(key, {}).get("label") or SERIES_LABELS.get(key, key.replace("_", " "))
 
 
 def _clean(x: Any) -> Any:
@@ -87,6 +96,20 @@ def reps_table(a: Analysis) -> pd.DataFrame:
         row["not_measured"] = "; ".join(f"{k}: {why}" for k, why in r.not_measured.items())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def readable_table(a) -> pd.DataFrame:
+    """The per-rep table for people: the metric labels and units the analysis carries, the
+    faults and the back number first, one decimal, blanks for what was not measured."""
+    rows = reps_table(a)
+    spec = get_exercise(a.exercise)
+    first = ["rep", "faults", spec.back_key] + [k for k in rows.columns if k not in ("rep", "faults", spec.back_key)]
+    rows = rows[[c for c in first if c in rows.columns]]
+    names = {k: f"{v['label']} ({v['unit']})" for k, v in a.metric_info.items()}
+    names.update(rep=spec.unit.title(), faults="Faults", start_s="Start (s)", end_s="End (s)", not_measured="Not measured")
+    # text cells: Arrow shows a float column that also holds blanks as empty
+    text = rows.map(lambda v: "" if v is None or (isinstance(v, float) and v != v) else f"{v:.1f}" if isinstance(v, float) else str(v))
+    return text.rename(columns=names)
 
 
 def write_json(obj: dict, path: str) -> None:

@@ -369,3 +369,36 @@ class H264Writer:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def recorded_time(path: str):
+    """When the clip was filmed, from its metadata (timezone-aware datetime), or None.
+
+    Phones write it as the container's creation_time (UTC; iPhones also
+    com.apple.quicktime.creationdate with the local offset). A time before 2000 is an unset
+    clock (QuickTime's epoch is 1904), not a recording time."""
+    import datetime as dt
+    try:
+        container = _open(path)
+    except FormcheckError:
+        return None
+    try:
+        tags = dict(container.metadata)
+        for s in container.streams.video:
+            for k, v in s.metadata.items():
+                tags.setdefault(k, v)
+    finally:
+        container.close()
+    for key in ("com.apple.quicktime.creationdate", "creation_time", "date"):
+        v = (tags.get(key) or "").strip()
+        if not v:
+            continue
+        try:
+            t = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+        except ValueError:
+            continue
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=dt.timezone.utc)
+        if t.year >= 2000:
+            return t
+    return None

@@ -8,6 +8,13 @@ SHARED = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "vide
 
 warnings.filterwarnings("ignore", category=RuntimeWarning)
 
+# The history database (formcheck.history) of every test run, and of the CLI and app processes the
+# tests start, is a fresh folder: never the user's ~/.formcheck.
+if "FORMCHECK_DATA" not in os.environ or not os.environ.get("FORMCHECK_TEST_KEEP_DATA"):
+    import tempfile
+    os.environ["FORMCHECK_DATA"] = tempfile.mkdtemp(prefix="formcheck-test-data-")
+    os.environ.pop("FORMCHECK_DB_URL", None)
+
 
 def clip(folder: str, name: str) -> str:
     p = os.path.join(SHARED, folder, name)

@@ -40,7 +40,7 @@ def test_app_analyses_a_clip_and_offers_exports(app, tmp_path):
     assert list(table.columns[:3]) == ["Rep", "Faults", "Back rounding (outline bend) (deg (flat back ~0))"]
     assert all(v != "" and abs(float(v)) < 90 for v in table.iloc[:, 2])  # the back number, shown, one decimal
     labels = [b.label for b in app.get("download_button")]
-    assert {"Annotated video (mp4)", "Report (json)", "Per-rep metrics (csv)", "Download side-by-side clip"} <= set(labels)
+    assert {"Report (PDF)", "Annotated video (mp4)", "Report (json)", "Per-rep metrics (csv)", "Download side-by-side clip"} <= set(labels)
     # changing the compared reps reruns without re-analysing (results are cached on disk by content hash)
     track = tmp_path / "cache"
     n_before = sum(len(f) for _, _, f in os.walk(track))
@@ -87,3 +87,31 @@ def test_first_screen_is_the_sample_without_a_pose_pass(app, monkeypatch):
     jumps[-1].click().run()
     assert not app.exception
     assert any(k.startswith("start_") for k in app.session_state.filtered_state)
+
+
+@pytest.mark.slow
+def test_saving_to_the_history_from_the_analyse_page(app, tmp_path, monkeypatch):
+    """A sample is not saved unless asked; switched on, it is saved once (reruns do not save it
+    again), the load can be added, and the session can be deleted from the same place."""
+    from formcheck.history import History
+    monkeypatch.setenv("FORMCHECK_DATA", str(tmp_path / "data"))
+    app.run()
+    assert not app.exception, app.exception
+    labels = [b.label for b in app.get("download_button")]
+    assert "Report (PDF)" in labels
+    toggle = next(t for t in app.toggle if t.label == "Save this session to my history")
+    assert toggle.value is False
+    toggle.set_value(True).run()
+    assert not app.exception, app.exception
+    assert any("Saved as session #1 of me" in s.value for s in app.success)
+    app.run()
+    with History(data=str(tmp_path / "data")) as h:
+        assert [s.id for s in h.sessions()] == [1] and h.session(1).clip
+    app.number_input[0].set_value(140.0)
+    next(b for b in app.button if b.label == "Update this session").click().run()
+    with History(data=str(tmp_path / "data")) as h:
+        assert h.session(1).load_kg == 140.0
+    next(b for b in app.button if b.label == "Delete this session from my history").click().run()
+    assert not app.exception, app.exception
+    with History(data=str(tmp_path / "data")) as h:
+        assert h.sessions() == []

@@ -29,7 +29,7 @@ def free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     port = free_port()
-    env = dict(os.environ, FORMCHECK_CACHE=str(tmp_path / "cache"))
+    env = dict(os.environ, FORMCHECK_CACHE=str(tmp_path / "cache"), FORMCHECK_DATA=str(tmp_path / "data"))
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "formcheck", "serve.py"),
                              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env,
@@ -79,8 +79,19 @@ def test_upload_analyse_play_and_download_in_chromium(server, tmp_path):
             page.get_by_role("button", name="Report (json)").click()
         report = json.loads(open(dl.value.path()).read())
         assert report["exercise"] == "deadlift" and len(report["reps"]) == 1
+        # an upload is saved to the history by default; the History page shows it
+        page.get_by_text("Saved as session #1 of me").wait_for(timeout=120_000)  # once, whatever the clicks meanwhile
+        page.get_by_role("link", name="History").click()
+        page.get_by_text("Your lower back, across lifting and running").wait_for(timeout=60_000)
+        page.get_by_text("Deadlift: 1 session(s)").wait_for(timeout=30_000)
+        page.get_by_text("Session #1:").wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(tmp_path / "history.png"), full_page=True)
+        with page.expect_download(timeout=60_000) as dl:
+            page.get_by_role("button", name="Report of this session (PDF)").click()
+        assert open(dl.value.path(), "rb").read(5) == b"%PDF-"
         browser.close()
-    print("screenshot:", tmp_path / "first_result.png")
+    print("screenshot:", tmp_path / "first_result.png", tmp_path / "history.png")
 
 
 def test_upload_route_takes_only_the_pages_ticket(server, tmp_path):

@@ -69,6 +69,9 @@ def test_batch_with_one_name_in_two_folders_keeps_both(tmp_path):
     assert f"-> {out / 'a_set'}" in r.stdout and f"-> {out / 'b_set'}" in r.stdout and "2 of 2 clips analysed" in r.stdout
     assert load(str(out / "a_set"))["source"] == load(str(out / "b_set"))["source"] == "set.mp4"
     assert open(out / "a_set" / "report.json").read() != open(out / "b_set" / "report.json").read()
+    assert (out / "a_set" / "report.pdf").read_bytes()[:5] == b"%PDF-"  # the shareable report, in the result
+    # both workers saved their session to one history database (opened once before they start)
+    assert r.stdout.count("saved to the history as session #") == 2, r.stdout
 
 
 def test_the_same_frames_in_another_container_give_the_same_verdict(tmp_path):

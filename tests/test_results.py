@@ -38,7 +38,7 @@ def test_result_folder_has_a_marker_listing_every_file(tmp_path):
     p, tr = job(tmp_path)
     res = analyze_video(p, "deadlift", str(tmp_path / "out"), track=tr)
     marker = load(res.out_dir)
-    assert set(marker["files"]) == {"report.json", "frames.csv", "reps.csv", "annotated.mp4"}
+    assert set(marker["files"]) == {"report.json", "frames.csv", "reps.csv", "report.pdf", "annotated.mp4"}
     assert marker["source"] == "set.mp4" and res.annotated_path.endswith("annotated.mp4")
     assert not [n for n in os.listdir(res.out_dir) if n.startswith(".formcheck-tmp-")]
 
@@ -46,7 +46,7 @@ def test_result_folder_has_a_marker_listing_every_file(tmp_path):
 @pytest.mark.parametrize("damage", ["truncate report", "drop csv", "truncate video", "drop marker"])
 def test_a_damaged_result_is_not_a_result(tmp_path, damage):
     p, tr = job(tmp_path)
-    out = analyze_video(p, "deadlift", str(tmp_path / "out"), track=tr).out_dir
+    out = analyze_video(p, "deadlift", str(tmp_path / "out"), track=tr, pdf=False).out_dir
     f = {"truncate report": "report.json", "drop csv": "reps.csv", "truncate video": "annotated.mp4", "drop marker": MARKER}[damage]
     if damage.startswith("truncate"):
         with open(os.path.join(out, f), "r+b") as fh:
@@ -56,7 +56,7 @@ def test_a_damaged_result_is_not_a_result(tmp_path, damage):
     assert load(out) is None
     assert pipeline.Result(tr, None, {}, out).annotated_path is None
     # and the next run into it simply replaces it
-    analyze_video(p, "deadlift", out, track=tr)
+    analyze_video(p, "deadlift", out, track=tr, pdf=False)
     assert load(out) is not None
 
 
@@ -69,11 +69,11 @@ def _full_disk(path, *a, **k):
 def test_a_failed_run_leaves_the_previous_result_as_it_was(tmp_path, monkeypatch):
     p, tr = job(tmp_path)
     out = str(tmp_path / "out")
-    analyze_video(p, "deadlift", out, track=tr)
+    analyze_video(p, "deadlift", out, track=tr, pdf=False)
     before = load(out)
     monkeypatch.setattr(pipeline, "render_video", _full_disk)
     with pytest.raises(OSError):
-        analyze_video(p, "deadlift", out, track=job(tmp_path, reps=3, name="b.mp4")[1])
+        analyze_video(p, "deadlift", out, track=job(tmp_path, reps=3, name="b.mp4")[1], pdf=False)
     assert load(out) == before  # same files, same hashes
     assert sorted(os.listdir(out)) == sorted(list(before["files"]) + [MARKER, ".formcheck.lock"])
 
@@ -82,7 +82,7 @@ def test_a_failed_first_run_leaves_no_folder(tmp_path, monkeypatch):
     p, tr = job(tmp_path)
     monkeypatch.setattr(pipeline, "render_video", _full_disk)
     with pytest.raises(OSError):
-        analyze_video(p, "deadlift", str(tmp_path / "out"), track=tr)
+        analyze_video(p, "deadlift", str(tmp_path / "out"), track=tr, pdf=False)
     assert not (tmp_path / "out").exists()
 
 
@@ -91,17 +91,17 @@ def test_a_run_without_video_replaces_another_clips_result_whole(tmp_path):
     the first is left (its annotated.mp4 would be the other clip's video)."""
     p, tr = job(tmp_path)
     out = str(tmp_path / "out")
-    analyze_video(p, "deadlift", out, track=tr)
+    analyze_video(p, "deadlift", out, track=tr, pdf=False)
     p3, tr3 = job(tmp_path, reps=3, name="other.mp4")
-    res = analyze_video(p3, "deadlift", out, render=False, track=tr3)
+    res = analyze_video(p3, "deadlift", out, render=False, track=tr3, pdf=False)
     assert res.replaced == "set.mp4"
     assert not os.path.exists(os.path.join(out, "annotated.mp4")) and res.annotated_path is None
     assert len(res.analysis.reps) == 3 and load(out)["source"] == "other.mp4"
-    assert analyze_video(p3, "deadlift", out, render=False, track=tr3).replaced is None  # the same file again
+    assert analyze_video(p3, "deadlift", out, render=False, track=tr3, pdf=False).replaced is None  # the same file again
     q = tmp_path / "elsewhere"
     q.mkdir()
     p4, tr4 = job(q, reps=3, name="other.mp4")  # same name, another file
-    assert analyze_video(p4, "deadlift", out, render=False, track=tr4).replaced == "other.mp4"
+    assert analyze_video(p4, "deadlift", out, render=False, track=tr4, pdf=False).replaced == "other.mp4"
 
 
 def test_two_runs_into_one_folder_cannot_interleave(tmp_path):
@@ -118,7 +118,7 @@ def test_folders_in_the_output_folder_are_never_deleted(tmp_path):
     out = tmp_path / "out"
     (out / "compare_a").mkdir(parents=True)
     with pytest.raises(FormcheckError, match="not a formcheck result"):
-        analyze_video(p, "deadlift", str(out), track=tr)
+        analyze_video(p, "deadlift", str(out), track=tr, pdf=False)
     assert (out / "compare_a").is_dir()
 
 
@@ -157,7 +157,7 @@ def test_leftovers_of_a_killed_run_are_cleared(tmp_path):
     out = tmp_path / "out"
     (out / ".formcheck-tmp-dead").mkdir(parents=True)
     (out / ".formcheck-tmp-dead" / "annotated.mp4").write_bytes(b"\0" * 10)
-    analyze_video(p, "deadlift", str(out), track=tr)
+    analyze_video(p, "deadlift", str(out), track=tr, pdf=False)
     assert not (out / ".formcheck-tmp-dead").exists()
 
 
