@@ -261,7 +261,9 @@ def history_pdf(out_path: str, history, athlete: str, since: dt.datetime | None 
             df = df[df["date"] <= until]
         if df.empty:
             continue
-        story += [_p(f"{exercise.title()}: {len(df)} sessions", ss["Heading2"]), _image(_png(trend_plot(df, exercise)), 16.0)]
+        from reportlab.platypus import KeepTogether
+        story.append(KeepTogether([_p(f"{exercise.title()}: {len(df)} sessions", ss["Heading2"]),
+                                   _image(_png(trend_plot(df, exercise)), 16.0)]))
     rows = pd.DataFrame([{"#": s.id, "date": f"{s.recorded_at:%Y-%m-%d}", "exercise": s.exercise,
                           "load (kg)": "" if s.load_kg is None else f"{s.load_kg:g}", "clip": s.source_name,
                           "verdict": s.headline} for s in ss_all])

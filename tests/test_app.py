@@ -67,10 +67,13 @@ def test_app_shows_bad_input_as_a_message(app, tmp_path):
 
 
 @pytest.mark.slow
-def test_first_screen_is_the_sample_without_a_pose_pass(app, monkeypatch):
+def test_first_screen_is_the_sample_without_a_pose_pass(app, monkeypatch, tmp_path):
     """A fresh start opens on the bundled sample from its shipped pose track (no MediaPipe), with
-    the verdict cards first; a card's button starts the video at its moment."""
+    the verdict cards first; a card's button starts the video at its moment. Then saving it to
+    the history from the same page."""
     import formcheck.extract
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("FORMCHECK_DATA", data)
 
     def no_pose(*a, **k):
         raise AssertionError("pose estimation ran for the bundled sample")
@@ -87,16 +90,13 @@ def test_first_screen_is_the_sample_without_a_pose_pass(app, monkeypatch):
     jumps[-1].click().run()
     assert not app.exception
     assert any(k.startswith("start_") for k in app.session_state.filtered_state)
+    _saving_to_the_history(app, data)
 
 
-@pytest.mark.slow
-def test_saving_to_the_history_from_the_analyse_page(app, tmp_path, monkeypatch):
+def _saving_to_the_history(app, data):
     """A sample is not saved unless asked; switched on, it is saved once (reruns do not save it
     again), the load can be added, and the session can be deleted from the same place."""
     from formcheck.history import History
-    monkeypatch.setenv("FORMCHECK_DATA", str(tmp_path / "data"))
-    app.run()
-    assert not app.exception, app.exception
     labels = [b.label for b in app.get("download_button")]
     assert "Report (PDF)" in labels
     toggle = next(t for t in app.toggle if t.label == "Save this session to my history")
@@ -105,13 +105,15 @@ def test_saving_to_the_history_from_the_analyse_page(app, tmp_path, monkeypatch)
     assert not app.exception, app.exception
     assert any("Saved as session #1 of me" in s.value for s in app.success)
     app.run()
-    with History(data=str(tmp_path / "data")) as h:
+    with History(data=data) as h:
         assert [s.id for s in h.sessions()] == [1] and h.session(1).clip
     app.number_input[0].set_value(140.0)
     next(b for b in app.button if b.label == "Update this session").click().run()
-    with History(data=str(tmp_path / "data")) as h:
+    with History(data=data) as h:
         assert h.session(1).load_kg == 140.0
     next(b for b in app.button if b.label == "Delete this session from my history").click().run()
     assert not app.exception, app.exception
-    with History(data=str(tmp_path / "data")) as h:
+    with History(data=data) as h:
         assert h.sessions() == []
+
+

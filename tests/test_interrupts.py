@@ -102,7 +102,7 @@ def test_the_pose_helper_stopped_during_start_up_leaves_no_temporary_file(tmp_pa
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     codes = []
-    for delay in (0.5, 1.0, 1.5, 2.0, 3.0):
+    for delay in (0.5, 1.2, 2.5):
         p = subprocess.Popen([sys.executable, "-m", "formcheck.extract", clip("deadlift", "dl_posereader_01_good.mp4"),
                               "0", "0", str(tmp_path / "rows.npz")], cwd=ROOT, env=dict(os.environ, TMPDIR=str(tmp)),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
