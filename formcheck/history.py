@@ -266,31 +266,38 @@ class History:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        fields = dict(recorded_at=when, date_source=source, saved_at=dt.datetime.utcnow().replace(microsecond=0),
+                      exercise=a.exercise, load_kg=None if load_kg is None else float(load_kg), notes=notes or "",
+                      source_name=source_name or os.path.basename(video_path or track.video.path),
+                      source_key=source_key, folder=folder, result_dir=result_dir, headline=headline(a, cards(a))[1],
+                      numbers=_clean_json(session_numbers(a)))
         try:
-            with DbSession(self.engine) as db, db.begin():
-                who = db.scalar(select(Athlete).where(Athlete.name == athlete)) or Athlete(name=athlete)
-                row = SessionRow(athlete=who, recorded_at=when, date_source=source,
-                                 saved_at=dt.datetime.utcnow().replace(microsecond=0), exercise=a.exercise,
-                                 load_kg=None if load_kg is None else float(load_kg), notes=notes or "",
-                                 source_name=source_name or os.path.basename(video_path or track.video.path),
-                                 source_key=source_key, folder=folder, result_dir=result_dir, headline=headline(a, cards(a))[1],
-                                 numbers=_clean_json(session_numbers(a)))
-                row.reps = [RepRow(number=r.index, start_s=r.start_s, end_s=r.end_s, metrics=_clean_json(r.metrics),
-                                   not_measured=_clean_json(r.not_measured)) for r in a.reps]
-                row.faults = ([FaultRow(rep=r.index, **_fault(f)) for r in a.reps for f in r.faults]
-                              + [FaultRow(rep=None, **_fault(f)) for f in a.faults])
-                db.add(row)
-                db.flush()
-                return row.id
-        except IntegrityError:
-            shutil.rmtree(os.path.join(self.sessions_dir, folder), ignore_errors=True)
-            existing = self.find(athlete, source_key, a.exercise) if source_key else None
-            if existing is None:
-                raise
-            return existing  # saved meanwhile by another run: that session stands
+            for attempt in (1, 2):
+                try:
+                    return self._insert(athlete, fields, a)
+                except IntegrityError:
+                    existing = self.find(athlete, source_key, a.exercise) if source_key else None
+                    if existing is not None:  # saved meanwhile by another run: that session stands
+                        shutil.rmtree(os.path.join(self.sessions_dir, folder), ignore_errors=True)
+                        return existing
+                    if attempt == 2:
+                        raise
+                    # else the athlete was created by another run meanwhile: once more, with theirs
         except BaseException:
             shutil.rmtree(os.path.join(self.sessions_dir, folder), ignore_errors=True)
             raise
+
+    def _insert(self, athlete: str, fields: dict, a: Analysis) -> int:
+        with DbSession(self.engine) as db, db.begin():
+            who = db.scalar(select(Athlete).where(Athlete.name == athlete)) or Athlete(name=athlete)
+            row = SessionRow(athlete=who, **fields)
+            row.reps = [RepRow(number=r.index, start_s=r.start_s, end_s=r.end_s, metrics=_clean_json(r.metrics),
+                               not_measured=_clean_json(r.not_measured)) for r in a.reps]
+            row.faults = ([FaultRow(rep=r.index, **_fault(f)) for r in a.reps for f in r.faults]
+                          + [FaultRow(rep=None, **_fault(f)) for f in a.faults])
+            db.add(row)
+            db.flush()
+            return row.id
 
     def update(self, session_id: int, recorded_at: dt.datetime | None = None, load_kg: float | None | str = "keep",
                notes: str | None = None) -> None:
