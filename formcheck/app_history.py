@@ -44,39 +44,71 @@ def pdf_reader(build):
 
 # ------------------------------------------------------------------ saving, on the Analyse page
 
+def declined() -> set:
+    """(clip key, exercise) pairs the user deleted or switched off in this browser session: never
+    saved again automatically (Streamlit forgets a page's widgets when another page is shown, so
+    the switch alone would come back on)."""
+    return st.session_state.setdefault("declined_saves", set())
+
+
+def _delete(h: History, sid: int, sk) -> None:
+    """A button's callback: runs before the rerun, where the switch may still be set."""
+    h.delete_session(sid)
+    st.session_state.setdefault("saved_sessions", {}).pop(sk, None)
+    declined().add(sk)
+    st.session_state[f"save_{sk}"] = False
+
+
 def save_box(job: dict, is_sample: bool) -> None:
     """The switch, who it is for and what was lifted; a saved session can be edited or deleted here."""
-    res = job["result"]
+    from sqlalchemy.exc import SQLAlchemyError
     st.subheader("Your history")
+    try:
+        _save_box(job, is_sample)
+    except (SQLAlchemyError, OSError) as e:  # the database, not the analysis: say which
+        st.warning(f"Your history is not available right now ({e.__class__.__name__}); the results above stand. "
+                   "Check the data folder (FORMCHECK_DATA) or FORMCHECK_DB_URL.")
+
+
+def _save_box(job: dict, is_sample: bool) -> None:
+    res = job["result"]
     saved = st.session_state.setdefault("saved_sessions", {})
     sk = (job["key"], res.analysis.exercise)
-    on = st.toggle("Save this session to my history", value=not is_sample, key=f"save_{sk}",
+    on = st.toggle("Save this session to my history", value=not is_sample and sk not in declined(), key=f"save_{sk}",
                    help="Kept on this machine only (FORMCHECK_DATA); delete it here or on the History page.")
-    if not on:
-        st.caption("Not saved." + (" Samples are not saved unless you switch this on." if is_sample else ""))
-        return
-    athlete = st.text_input("Athlete", value=st.session_state.get("athlete", "me"), key="athlete_input", max_chars=100)
-    st.session_state["athlete"] = athlete or "me"
+    athlete = st.session_state.get("athlete", "me")
+    if on:
+        declined().discard(sk)
+        athlete = st.text_input("Athlete", value=athlete, key="athlete_input", max_chars=100) or "me"
+        st.session_state["athlete"] = athlete
     h = history()
-    who = athlete or "me"
-    sid = saved.get(sk) or h.find(who, job["key"], res.analysis.exercise)  # a clip seen again is not a new session
+    sid = saved.get(sk)
+    if sid is not None:
+        try:
+            if h.session(sid).source_key != job["key"]:
+                sid = None  # not this clip's session (never expected: ids are not reused)
+        except FormcheckError:  # deleted meanwhile (the History page, another tab)
+            sid = None
+    sid = sid or h.find(athlete, job["key"], res.analysis.exercise)  # a clip seen again is not a new session
+    if not on:
+        if sid is None:
+            st.caption("Not saved." + (" Samples are not saved unless you switch this on." if is_sample else ""))
+            return
+        st.caption(f"This clip is still in your history as session #{sid}.")
+        st.button("Delete it from my history", key=f"del_off_{sid}", on_click=_delete, args=(h, sid, sk))
+        return
     if sid is None:
         try:
             with st.spinner("Saving to your history..."):
-                # recorded before the spinner closes: a rerun asked for meanwhile (a click) stops
-                # the script at that st call, and must not save the clip a second time
-                sid = saved[sk] = h.save(res.track, res.analysis, res.report, video_path=job["path"], athlete=who,
+                # recorded before the spinner closes; two overlapping script runs saving the same
+                # clip get one session (the database's unique clip key)
+                sid = saved[sk] = h.save(res.track, res.analysis, res.report, video_path=job["path"], athlete=athlete,
                                          source_name=job.get("name"), source_key=job["key"])
         except (FormcheckError, OSError) as e:
             st.warning(f"Not saved to the history: {e}")
             return
     saved[sk] = sid
-    try:
-        info = h.session(sid)
-    except FormcheckError:  # deleted meanwhile (the History page, another tab)
-        saved.pop(sk, None)
-        st.caption("This session was deleted from your history.")
-        return
+    info = h.session(sid)
     src = {"video": "the video's own recording time", "saved": "the time it was saved (the video has no recording time)",
            "given": "the date you gave"}[info.date_source]
     st.success(f"Saved as session #{sid} of {info.athlete}, dated {info.recorded_at:%Y-%m-%d %H:%M} UTC ({src}).")
@@ -88,14 +120,10 @@ def save_box(job: dict, is_sample: bool) -> None:
         if st.form_submit_button("Update this session"):
             when = None if day == info.recorded_at.date() else dt.datetime.combine(day, info.recorded_at.time())
             h.update(sid, recorded_at=when, load_kg=load, notes=notes)
-            if athlete and athlete != info.athlete:
-                st.info("To file it under another athlete, switch saving off and on again with the new name.")
             st.rerun()
-    if st.button("Delete this session from my history", key=f"del_{sid}"):
-        h.delete_session(sid)
-        saved.pop(sk, None)
-        st.session_state[f"save_{sk}"] = False
-        st.rerun()
+    if athlete != info.athlete:
+        st.caption(f"Saved under {info.athlete}: to file it under {athlete}, delete it and switch saving on again.")
+    st.button("Delete this session from my history", key=f"del_{sid}", on_click=_delete, args=(h, sid, sk))
 
 
 # ------------------------------------------------------------------ the History page
@@ -182,6 +210,7 @@ def _session_view(h: History, sid: int) -> None:
         file_name=f"formcheck_session_{info.id}.pdf", mime="application/pdf", key=f"pdf_{sid}")
     if c2.button("Delete this session", key=f"hdel_{sid}"):
         h.delete_session(sid)
+        declined().add((info.source_key, info.exercise))  # the Analyse page must not save it again
         st.session_state.pop("open_session", None)
         st.rerun()
 
@@ -200,6 +229,13 @@ def _cross_compare(h: History, athlete: str, exercise: str) -> None:
         return
     labels = {s.id: s.label for s in ss}
     ids = [s.id for s in ss][::-1]  # newest first
+    try:
+        _cross_pick(h, ids, labels, exercise)
+    except FormcheckError as e:  # a session whose files are damaged, or with no rep left
+        st.warning(str(e))
+
+
+def _cross_pick(h: History, ids: list[int], labels: dict, exercise: str) -> None:
     c1, c2 = st.columns(2)
     a_id = c1.selectbox("Session (left / top)", ids, index=0, format_func=labels.get, key=f"xa_{exercise}")
     b_id = c2.selectbox("Session (right / bottom)", ids, index=min(len(ids) - 1, 1 if ids[0] == a_id else 0),
@@ -207,8 +243,14 @@ def _cross_compare(h: History, athlete: str, exercise: str) -> None:
     (ia, ta, aa), (ib, tb, ab) = h.load(a_id), h.load(b_id)
     unit = get_exercise(exercise).unit
     ra_opts, rb_opts = [r.index for r in aa.reps], [r.index for r in ab.reps]
-    ra = c1.selectbox(f"{unit.title()} of #{a_id}", ra_opts, index=ra_opts.index(default_pair(aa)[1]), key=f"xra_{exercise}_{a_id}")
-    rb = c2.selectbox(f"{unit.title()} of #{b_id}", rb_opts, index=rb_opts.index(default_pair(ab)[1]), key=f"xrb_{exercise}_{b_id}")
+    if not ra_opts or not rb_opts:
+        raise FormcheckError(f"Session #{a_id if not ra_opts else b_id} has no {unit} left to compare with this version.")
+
+    def most_affected(a, opts):
+        i = default_pair(a)[1]
+        return opts.index(i) if i in opts else 0
+    ra = c1.selectbox(f"{unit.title()} of #{a_id}", ra_opts, index=most_affected(aa, ra_opts), key=f"xra_{exercise}_{a_id}")
+    rb = c2.selectbox(f"{unit.title()} of #{b_id}", rb_opts, index=most_affected(ab, rb_opts), key=f"xrb_{exercise}_{b_id}")
     speed = st.radio("Speed", [0.25, 0.5, 1.0], index=1, horizontal=True, format_func=lambda x: f"{x:g}x", key=f"xs_{exercise}")
     if st.button("Build the side-by-side", key=f"xgo_{exercise}"):
         out = os.path.join(h.data, "compare", f"{a_id}_{ra}_vs_{b_id}_{rb}_{speed:g}x.mp4")
@@ -238,13 +280,18 @@ _TREND_ICON = {"better": ":material/trending_down:", "worse": ":material/trendin
 
 
 def history_page() -> None:
-    from formcheck.pdf import history_pdf
+    from sqlalchemy.exc import SQLAlchemyError
     st.markdown("## Your history\nIs my back getting better, in my lifts and my runs? Sessions saved on this machine.")
     try:
-        h = history()
-    except Exception as e:  # a database we cannot open: say so, no traceback
-        st.error(f"The history database cannot be opened ({e.__class__.__name__}). Check FORMCHECK_DATA / FORMCHECK_DB_URL.")
-        return
+        _history_page(history())
+    except (SQLAlchemyError, OSError) as e:  # a database we cannot open or reach: say so, no traceback
+        st.error(f"The history database is not available ({e.__class__.__name__}). Check FORMCHECK_DATA / FORMCHECK_DB_URL.")
+    except Exception as e:  # never a traceback in the page
+        st.error(f"Something went wrong showing your history ({e.__class__.__name__}).")
+
+
+def _history_page(h: History) -> None:
+    from formcheck.pdf import history_pdf
     athletes = h.athletes()
     if not athletes:
         st.info("No saved sessions yet. Analyse a clip with 'Save this session to my history' switched on.")
@@ -252,6 +299,9 @@ def history_page() -> None:
     me = st.session_state.get("athlete", "me")
     athlete = st.selectbox("Athlete", athletes, index=athletes.index(me) if me in athletes else 0, key="hist_athlete")
     all_ss = h.sessions(athlete)
+    if not all_ss:  # deleted meanwhile (another tab)
+        st.info(f"{athlete} has no saved session.")
+        return
     st.caption(f"{len(all_ss)} session(s): {sum(s.exercise == 'deadlift' for s in all_ss)} deadlift, "
                f"{sum(s.exercise == 'running' for s in all_ss)} running.")
 
@@ -292,7 +342,10 @@ def history_page() -> None:
     sid = st.selectbox("Open a session", ids, index=ids.index(cur) if cur in ids else 0, format_func=labels.get,
                        key=f"open_{cur}")
     st.session_state["open_session"] = sid
-    _session_view(h, sid)
+    try:
+        _session_view(h, sid)
+    except FormcheckError as e:  # deleted in another tab, or its files damaged
+        st.warning(str(e))
 
     st.subheader("Report and privacy")
     first, last = min(s.recorded_at for s in all_ss).date(), max(s.recorded_at for s in all_ss).date()
@@ -303,6 +356,7 @@ def history_page() -> None:
         file_name=f"formcheck_history_{athlete}.pdf", mime="application/pdf")
     sure = st.checkbox(f"Yes, delete all of {athlete}'s sessions", key="sure_delete")
     if st.button(f"Delete {athlete} and every session", disabled=not sure):
+        declined().update((s.source_key, s.exercise) for s in all_ss)
         n = h.delete_athlete(athlete)
         st.session_state.pop("open_session", None)
         st.session_state["saved_sessions"] = {}

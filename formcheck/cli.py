@@ -248,9 +248,11 @@ def _history(args) -> int:
             print(f"Deleted session #{info.id} ({info.label}) and its files.")
             return 0
         if args.delete_athlete:
+            if args.delete_athlete not in h.athletes():
+                print(f"There is no athlete named {args.delete_athlete!r} with saved sessions.")
             n = h.delete_athlete(args.delete_athlete)
-            print(f"Deleted {args.delete_athlete}: {n} session(s) and their files." if n or args.delete_athlete in h.athletes()
-                  else f"There is no athlete named {args.delete_athlete!r}.")
+            if n:
+                print(f"Deleted {args.delete_athlete}: {n} session(s) and their files.")
             return 0
         ss = h.sessions(args.athlete, args.exercise, since, until)
         print(f"{len(ss)} session(s) in {h.data}" + (f" for {args.athlete}" if args.athlete else ""))

@@ -62,7 +62,10 @@ class SessionRow(Base):
     __tablename__ = "session"
     # One session per athlete, clip (content hash) and exercise: the same upload seen again, or
     # saved by two overlapping script runs of the app, is not a second session. (NULL keys: any number.)
-    __table_args__ = (UniqueConstraint("athlete_id", "source_key", "exercise", name="uq_session_clip"),)
+    # AUTOINCREMENT: a deleted session's id is never given to another one (a page that still
+    # holds the old id must not edit someone else's session).
+    __table_args__ = (UniqueConstraint("athlete_id", "source_key", "exercise", name="uq_session_clip"),
+                      {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
@@ -186,6 +189,7 @@ class SessionInfo:
     load_kg: float | None
     notes: str
     source_name: str
+    source_key: str | None
     folder: str                 # absolute
     result_dir: str | None
     headline: str
@@ -223,6 +227,7 @@ class History:
         os.makedirs(self.sessions_dir, exist_ok=True)
         self.engine = create_engine(url or db_url(self.data))
         upgrade(self.engine)
+        self.sweep()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -268,7 +273,7 @@ class History:
             raise
         fields = dict(recorded_at=when, date_source=source, saved_at=dt.datetime.utcnow().replace(microsecond=0),
                       exercise=a.exercise, load_kg=None if load_kg is None else float(load_kg), notes=notes or "",
-                      source_name=source_name or os.path.basename(video_path or track.video.path),
+                      source_name=(source_name or os.path.basename(video_path or track.video.path))[:255],
                       source_key=source_key, folder=folder, result_dir=result_dir, headline=headline(a, cards(a))[1],
                       numbers=_clean_json(session_numbers(a)))
         try:
@@ -319,6 +324,7 @@ class History:
             folder = row.folder
             db.delete(row)
         self._remove(folder)
+        self._remove_compares([int(session_id)])
 
     def delete_athlete(self, name: str) -> int:
         """Remove the athlete, every session of theirs and its files; returns how many sessions."""
@@ -327,10 +333,38 @@ class History:
             if who is None:
                 return 0
             folders = [s.folder for s in who.sessions]
+            ids = [s.id for s in who.sessions]
             db.delete(who)
         for f in folders:
             self._remove(f)
+        self._remove_compares(ids)
         return len(folders)
+
+    def _remove_compares(self, ids: list[int]) -> None:
+        """Side-by-side clips built from these sessions (DATA/compare/<a>_<rep>_vs_<b>_<rep>_...)."""
+        d = os.path.join(self.data, "compare")
+        if not os.path.isdir(d):
+            return
+        for name in os.listdir(d):
+            parts = name.split("_")
+            if len(parts) >= 5 and parts[2] == "vs" and {parts[0], parts[3]} & {str(i) for i in ids}:
+                os.remove(os.path.join(d, name))
+
+    def sweep(self, min_age_s: float = 600.0) -> int:
+        """Remove session folders that no row names (a save that died between writing the folder
+        and committing the row). Only folders older than min_age_s: a save in progress elsewhere
+        writes its folder before its row."""
+        import time
+        with DbSession(self.engine) as db:
+            known = set(db.scalars(select(SessionRow.folder)))
+        n = 0
+        for name in os.listdir(self.sessions_dir):
+            p = os.path.join(self.sessions_dir, name)
+            ours = name.startswith(".tmp-") or (len(name) == 32 and all(c in "0123456789abcdef" for c in name))
+            if ours and name not in known and time.time() - os.path.getmtime(p) > min_age_s:
+                shutil.rmtree(p, ignore_errors=True)
+                n += 1
+        return n
 
     def _remove(self, folder: str) -> None:
         # only a session folder of ours: a bare hex name directly under DATA/sessions
@@ -349,7 +383,7 @@ class History:
         return SessionInfo(
             id=row.id, athlete=row.athlete.name, recorded_at=row.recorded_at, date_source=row.date_source,
             exercise=row.exercise, load_kg=row.load_kg, notes=row.notes, source_name=row.source_name,
-            folder=os.path.join(self.sessions_dir, row.folder), result_dir=row.result_dir, headline=row.headline,
+            source_key=row.source_key, folder=os.path.join(self.sessions_dir, row.folder), result_dir=row.result_dir, headline=row.headline,
             numbers=dict(row.numbers or {}),
             reps=[dict(number=r.number, start_s=r.start_s, end_s=r.end_s, metrics=r.metrics, not_measured=r.not_measured)
                   for r in row.reps] if full else [],
@@ -363,8 +397,9 @@ class History:
                 Athlete.name == athlete, SessionRow.source_key == source_key, SessionRow.exercise == exercise))
 
     def athletes(self) -> list[str]:
+        """Athletes with at least one session (an athlete whose sessions were all deleted is not listed)."""
         with DbSession(self.engine) as db:
-            return list(db.scalars(select(Athlete.name).order_by(Athlete.name)))
+            return list(db.scalars(select(Athlete.name).join(SessionRow).distinct().order_by(Athlete.name)))
 
     def sessions(self, athlete: str | None = None, exercise: str | None = None,
                  since: dt.datetime | None = None, until: dt.datetime | None = None) -> list[SessionInfo]:
@@ -421,11 +456,16 @@ class History:
                 continue
             codes = sorted({c for s in ss for c in list(s.numbers.get("fault_reps", {})) + s.numbers.get("set_faults", [])},
                            key=lambda c: LOWER_BACK.index(c) if c in LOWER_BACK else 99)
+            back_code = get_exercise(exercise).back_rule.code
             for code in codes:
-                share = [_share(s.numbers, code) for s in ss]
-                hit = sum(1 for x in share if x > 0)
-                out.append(dict(exercise=exercise, code=code, sessions=hit, of=len(ss), trend=_direction(share),
-                                last_seen=max(s.recorded_at for s, x in zip(ss, share) if x > 0) if hit else None,
+                # a back fault counts over the reps whose back was measured: a session filmed so
+                # that it could not be measured is left out, never counted as fault-free
+                share = [_share(s.numbers, code, code == back_code) for s in ss]
+                seen = [(s, x) for s, x in zip(ss, share) if x is not None]
+                hit = sum(1 for _, x in seen if x > 0)
+                out.append(dict(exercise=exercise, code=code, sessions=hit, of=len(seen),
+                                trend=_direction([x for _, x in seen]),
+                                last_seen=max(s.recorded_at for s, x in seen if x > 0) if hit else None,
                                 cue=rules[code].cue if code in rules else ""))
         return out
 
@@ -454,11 +494,15 @@ def _fault(f) -> dict:
                 start_s=float(f.start_s), end_s=float(f.end_s))
 
 
-def _share(numbers: dict, code: str) -> float:
+def _share(numbers: dict, code: str, back: bool = False) -> float | None:
+    """The share of reps or steps with the fault (1 for a set fault); None where it could not be
+    judged (a back fault in a session whose back was not measured)."""
     if code in numbers.get("set_faults", []):
         return 1.0
-    n = numbers.get("units") or 0
-    return numbers.get("fault_reps", {}).get(code, 0) / n if n else 0.0
+    n = numbers.get("back_measured") if back else numbers.get("units")
+    if not n:
+        return None
+    return numbers.get("fault_reps", {}).get(code, 0) / n
 
 
 def _direction(share: list[float]) -> str:
@@ -496,7 +540,8 @@ def scaled_track(track: PoseTrack, clip: str) -> PoseTrack:
     import dataclasses
     from .video import probe
     info = probe(clip)
-    s = info.height / max(track.video.height, 1)
+    # per axis: the copy's sides are each rounded to an even number of pixels
+    s = np.array([info.width / max(track.video.width, 1), info.height / max(track.video.height, 1)])
     video = dataclasses.replace(track.video, width=info.width, height=info.height, path=clip)
     return PoseTrack(t=track.t, xy=track.xy * s, vis=track.vis, profile=track.profile, video=video,
                      subject_note=track.subject_note)

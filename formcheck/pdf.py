@@ -14,7 +14,7 @@ import numpy as np
 
 from .exercise import get as get_exercise
 from .report import PROXY_NOTE, readable_table, series_label
-from .types import Analysis, PoseTrack
+from .types import Analysis, FormcheckError, PoseTrack
 
 _LEVEL_COLOUR = {"error": "#b00020", "warning": "#a15c00", "success": "#1b7a1b"}
 
@@ -83,7 +83,8 @@ def worst_moment(track: PoseTrack, a: Analysis) -> tuple[int, int] | None:
     if s is not None and np.isfinite(s[i0:i1 + 1]).any():
         return rep.index, int(i0 + np.nanargmax(s[i0:i1 + 1]))
     f = next(iter(rep.faults), None)
-    return rep.index, int(np.searchsorted(track.t, f.start_s)) if f else int(rep.frames[0])
+    # start_s is rounded to the millisecond: it can fall just past the last frame's time
+    return rep.index, min(int(np.searchsorted(track.t, f.start_s - 1e-3)), len(track.t) - 1) if f else int(rep.frames[0])
 
 
 def key_frame(video_path: str, track: PoseTrack, a: Analysis) -> tuple[np.ndarray, str] | None:
@@ -156,7 +157,11 @@ def session_story(track: PoseTrack, a: Analysis, report: dict, video_path: str |
     story += [_p(f"Withheld - {a.metric_info.get(k, {}).get('label', k)}: {why}", small) for k, why in a.withheld.items()]
     story.append(PageBreak())
     story.append(_p(f"The most affected {spec.unit}", ss["Heading2"]))
-    kf = key_frame(video_path, track, a) if video_path else None
+    why = "the video is not available with this report"
+    try:
+        kf = key_frame(video_path, track, a) if video_path else None
+    except (FormcheckError, OSError) as e:  # a clip that cannot be seeked: the report stands without it
+        kf, why = None, f"the frame could not be read ({e})"
     if kf is not None:
         from PIL import Image as PILImage
         buf = io.BytesIO()
@@ -168,7 +173,7 @@ def session_story(track: PoseTrack, a: Analysis, report: dict, video_path: str |
         story += [_image(buf, w_cm), _p(f"{kf[1]}: skeleton in cyan; the back outline measured, coloured by "
                                          "its reading (green well under the line, amber near it, red over it).", small)]
     else:
-        story.append(_p("No key frame: the video is not available with this report.", small))
+        story.append(_p(f"No key frame: {why}.", small))
     story += [_p("Angles over time", ss["Heading2"]), _image(_png(angle_plot(a)), 16.0),
               _p(f"Grey dotted lines: the start of each {spec.unit}. Breaks in a line: frames where it was not measured.", small),
               PageBreak(), _p(f"Per {spec.unit}", ss["Heading2"])]
@@ -235,6 +240,8 @@ def history_pdf(out_path: str, history, athlete: str, since: dt.datetime | None 
     import pandas as pd
     from reportlab.lib.units import cm
     from reportlab.platypus import Spacer
+    from .history import _utc
+    since, until = (_utc(since) if since else None), (_utc(until) if until else None)  # stored: naive UTC
     ss, small = _styles()
     span = f"{since:%Y-%m-%d}" if since else "first session"
     span += f" to {until:%Y-%m-%d}" if until else " to last session"

@@ -113,7 +113,10 @@ def _saving_to_the_history(app, data):
         assert h.session(1).load_kg == 140.0
     next(b for b in app.button if b.label == "Delete this session from my history").click().run()
     assert not app.exception, app.exception
+    assert not [e.value for e in app.error if "went wrong" in e.value or "not available" in e.value]
+    app.run()  # a later rerun (any click) must not save it again
     with History(data=data) as h:
         assert h.sessions() == []
+    assert next(t for t in app.toggle if t.label == "Save this session to my history").value is False
 
 

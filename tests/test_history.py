@@ -279,3 +279,38 @@ def test_one_clip_is_one_session_even_when_two_runs_save_it_at_once(hist):
     assert hist.find("me", "k" * 20, "deadlift") == ids[0]
     assert hist.save(res.track, res.analysis, res.report, source_key="k" * 20, athlete="Bob") != ids[0]
     assert hist.save(res.track, res.analysis, res.report) != hist.save(res.track, res.analysis, res.report)
+
+
+def test_what_a_delete_or_a_crash_leaves_and_what_an_unmeasured_back_counts_as(hist, tmp_path):
+    """An athlete whose sessions are all deleted is not listed; side-by-side clips of a deleted
+    session go with it; a session folder no row names (a save that died before its commit) is
+    swept once old; a session whose back could not be measured is left out of the rounding
+    trend, not counted as fault-free; an aware --since works for the PDF."""
+    from formcheck.pdf import history_pdf
+    day = dt.datetime(2026, 10, 1)
+    for k, bulge in enumerate([0.09, 0.09, 0.09]):
+        res = analyze(deadlift_track(reps=3, rounding=bulge), "deadlift")
+        hist.save(res.track, res.analysis, res.report, recorded_at=day + dt.timedelta(days=k))
+    res = analyze(deadlift_track(reps=3), "deadlift")
+    res.analysis.withheld["back_rounding_deg"] = "not side-on enough"  # as the analysis withholds it off side-on
+    for r in res.analysis.reps:
+        r.metrics["back_rounding_deg"] = None
+    last = hist.save(res.track, res.analysis, res.report, recorded_at=day + dt.timedelta(days=9))
+    x = next(x for x in hist.lower_back("me") if x["code"] == "lumbar_rounding")
+    assert (x["sessions"], x["of"], x["trend"]) == (3, 3, "no clear change")  # not "better"
+    compare = os.path.join(hist.data, "compare")
+    os.makedirs(compare)
+    for name in (f"{last}_1_vs_2_1_0.5x.mp4", "1_1_vs_2_1_0.5x.mp4"):
+        open(os.path.join(compare, name), "w").close()
+    hist.delete_session(last)
+    assert os.listdir(compare) == ["1_1_vs_2_1_0.5x.mp4"]
+    for s in hist.sessions():
+        hist.delete_session(s.id)
+    assert hist.athletes() == []
+    orphan = os.path.join(hist.sessions_dir, "ab" * 16)
+    os.makedirs(orphan)
+    assert hist.sweep() == 0  # young: maybe a save in progress
+    os.utime(orphan, (0, 0))
+    assert hist.sweep() == 1 and not os.path.exists(orphan)
+    since = dt.datetime(2026, 9, 1, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    assert os.path.getsize(history_pdf(str(tmp_path / "h.pdf"), hist, "me", since=since)) > 0

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("headline", sa.Text(), nullable=False),
         sa.Column("numbers", sa.JSON(), nullable=False),
         sa.UniqueConstraint("athlete_id", "source_key", "exercise", name="uq_session_clip"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_session_athlete_id", "session", ["athlete_id"])
     op.create_index("ix_session_exercise", "session", ["exercise"])
