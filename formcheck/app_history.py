@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from formcheck.compare import Panel, default_pair, side_by_side_panels
-from formcheck.exercise import get as get_exercise
-from formcheck.history import TREND, History, scaled_track
+from formcheck.exercise import get as get_exercise, names as exercise_names
+from formcheck.history import History, scaled_track
 from formcheck.types import FormcheckError
 from formcheck.verdict import cards, headline
 
@@ -26,6 +26,18 @@ def store(url: str | None, data: str | None) -> History:
 
 def history() -> History:
     return store(os.environ.get("FORMCHECK_DB_URL"), os.environ.get("FORMCHECK_DATA"))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _analysed(_h: History, data: str, sid: int):
+    """A session's track and analysis, made once per server (reruns of the page, the compare box
+    and the session view share them). Session ids are never reused, so the id is the key."""
+    return _h.load(sid)[1:]
+
+
+def _loaded(h: History, sid: int):
+    """(info, track, analysis): the info read fresh (its date, load and notes can be edited)."""
+    return (h.session(sid), *_analysed(h, h.data, sid))
 
 
 def pdf_reader(build):
@@ -132,13 +144,14 @@ def _trend_chart(df: pd.DataFrame, exercise: str, x: str, key: str):
     """The key numbers over time (or load), one small chart each, a band for the +/-; clicking a
     point opens that session."""
     import altair as alt
-    rows = [t for t in TREND[exercise] if t[0] in df and df[t[0]].notna().any()]
+    rows = [t for t in get_exercise(exercise).trend if t.key in df and df[t.key].notna().any()]
     if not rows:
         return None
     xenc = (alt.X("date:T", title="date", axis=alt.Axis(format="%Y-%m-%d", labelAngle=-30)) if x == "date"
             else alt.X("load_kg:Q", title="load (kg)"))
     charts, names = [], []
-    for j, (k, sd, label, unit, _) in enumerate(rows):
+    for j, t in enumerate(rows):
+        k, sd, label, unit = t.key, t.sd_key, t.label, t.unit
         pick = alt.selection_point(fields=["session"], name=f"pick{j}", on="click")
         names.append(f"pick{j}")
         d = df[["session", "date", "load_kg", "label", k] + ([k + "_sd"] if sd and k + "_sd" in df else [])].copy()
@@ -166,11 +179,7 @@ def _trend_chart(df: pd.DataFrame, exercise: str, x: str, key: str):
 def _session_view(h: History, sid: int) -> None:
     from formcheck.pdf import session_pdf
     from formcheck.pipeline import render_video
-    try:
-        info, track, a = h.load(sid)
-    except FormcheckError as e:
-        st.error(str(e))
-        return
+    info, track, a = _loaded(h, sid)
     st.markdown(f"#### Session #{info.id}: {info.recorded_at:%Y-%m-%d} - {info.exercise}"
                 + (f", {info.load_kg:g} kg" if info.load_kg is not None else "") + f" ({info.source_name})")
     level, text = headline(a, cards(a))
@@ -240,7 +249,7 @@ def _cross_pick(h: History, ids: list[int], labels: dict, exercise: str) -> None
     a_id = c1.selectbox("Session (left / top)", ids, index=0, format_func=labels.get, key=f"xa_{exercise}")
     b_id = c2.selectbox("Session (right / bottom)", ids, index=min(len(ids) - 1, 1 if ids[0] == a_id else 0),
                         format_func=labels.get, key=f"xb_{exercise}")
-    (ia, ta, aa), (ib, tb, ab) = h.load(a_id), h.load(b_id)
+    (ia, ta, aa), (ib, tb, ab) = _loaded(h, a_id), _loaded(h, b_id)
     unit = get_exercise(exercise).unit
     ra_opts, rb_opts = [r.index for r in aa.reps], [r.index for r in ab.reps]
     if not ra_opts or not rb_opts:
@@ -302,8 +311,7 @@ def _history_page(h: History) -> None:
     if not all_ss:  # deleted meanwhile (another tab)
         st.info(f"{athlete} has no saved session.")
         return
-    st.caption(f"{len(all_ss)} session(s): {sum(s.exercise == 'deadlift' for s in all_ss)} deadlift, "
-               f"{sum(s.exercise == 'running' for s in all_ss)} running.")
+    st.caption(f"{len(all_ss)} session(s): " + ", ".join(f"{sum(s.exercise == e for s in all_ss)} {e}" for e in exercise_names()) + ".")
 
     st.subheader("Your lower back, across lifting and running")
     lb = h.lower_back(athlete)
@@ -320,7 +328,7 @@ def _history_page(h: History) -> None:
                "against the earlier half, counted only when it moves by a quarter or more. Back numbers are estimates "
                "from the silhouette (see each session's report): compare sessions filmed the same way.")
 
-    for exercise in ("deadlift", "running"):
+    for exercise in exercise_names():
         df = h.trend(athlete, exercise)
         if df.empty:
             continue

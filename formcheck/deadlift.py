@@ -6,7 +6,7 @@ import pandas as pd
 from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
-from .exercise import Exercise
+from .exercise import Exercise, Trend
 from .types import Analysis, Fault, PoseTrack, Rep
 
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
@@ -398,4 +398,8 @@ SPEC = Exercise(
               ("back_rounding_deg", "Back rounding*", "deg")),
     plot_keys=("trunk_deg", "hip_deg", "back_rounding_deg"),
     back_key="back_rounding_deg", back_rule=DEADLIFT["lumbar_rounding"], back_window=("setup", "knee_pass"),
-    pair_by_back=True, back_sd=BACK_SHAPE_SD, rules=DEADLIFT)
+    pair_by_back=True, back_sd=BACK_SHAPE_SD, rules=DEADLIFT,
+    trend=(Trend("back_worst", "Back rounding, worst rep", "deg", "back_worst"),
+           Trend("back_median", "Back rounding, set median", "deg", "back_median"),
+           Trend("upper_back_median", "Upper-back outline bend, median", "deg", "median", "upper_back_bend_deg"),
+           Trend("liftoff_trunk_median", "Trunk angle at lift-off, median", "deg from vertical", "median", "liftoff_trunk_deg")))

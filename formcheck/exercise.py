@@ -15,6 +15,23 @@ from .types import Analysis, FormcheckError, PoseTrack
 
 
 @dataclass(frozen=True)
+class Trend:
+    """One number the history follows over sessions (formcheck.history). source: "back_worst" /
+    "back_median" (the exercise's back measure: worst rep, set median, each with its +/-),
+    "median" (of the per-rep metric `arg`), "summary" (the analysis summary's `arg`) or "share"
+    (of reps/steps with a fault whose code starts with `arg`)."""
+    key: str
+    label: str
+    unit: str
+    source: str
+    arg: str = ""
+
+    @property
+    def sd_key(self) -> str | None:
+        return {"back_worst": "back_worst_sd", "back_median": "back_sd"}.get(self.source)
+
+
+@dataclass(frozen=True)
 class Exercise:
     name: str
     unit: str                                   # the word for one repetition: "rep", "step"
@@ -29,6 +46,7 @@ class Exercise:
     pair_by_back: bool = False                  # side-by-side default: least vs most affected by the back measure
     back_sd: float | None = None                # the back number's +/- (1 SD), shown beside it live
     rules: dict[str, Rule] = field(default_factory=dict)
+    trend: tuple[Trend, ...] = ()               # what the history plots per session
 
     @property
     def units(self) -> str:

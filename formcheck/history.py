@@ -152,29 +152,20 @@ def session_numbers(a: Analysis) -> dict:
         out["back_worst"], out["back_worst_sd"] = round(float(worst[0]), 2), worst[1]
         out["back_median"] = _med([v for v, _ in measured])
         out["back_sd"] = _med([s for _, s in measured if s is not None])
-    if a.exercise == "deadlift":
-        out["upper_back_median"] = _med([r.metrics.get("upper_back_bend_deg") for r in reps])
-        out["liftoff_trunk_median"] = _med([r.metrics.get("liftoff_trunk_deg") for r in reps])
-        out["breakdown"] = "set_breakdown" in out["set_faults"]
-    else:
-        out["cadence_spm"] = a.summary.get("cadence_spm")
-        over = sum(1 for r in reps if any(f.code.startswith("overstride") for f in r.faults))
-        out["overstride_share"] = round(over / n, 3) if n else None
-        out["lean_median"] = _med([r.metrics.get("trunk_lean_deg") for r in reps])
+    for t in spec.trend:  # the exercise's own numbers (exercise.Trend); the back ones are above
+        if t.source == "median":
+            out[t.key] = _med([r.metrics.get(t.arg) for r in reps])
+        elif t.source == "summary":
+            out[t.key] = a.summary.get(t.arg)
+        elif t.source == "share":
+            hit = sum(1 for r in reps if any(f.code.startswith(t.arg) for f in r.faults))
+            out[t.key] = round(hit / n, 3) if n else None
     return out
 
 
-# What the history page plots per exercise: (numbers key, its +/- key or None, label, unit, lower is better)
-TREND = {
-    "deadlift": [("back_worst", "back_worst_sd", "Back rounding, worst rep", "deg", True),
-                 ("back_median", "back_sd", "Back rounding, set median", "deg", True),
-                 ("upper_back_median", None, "Upper-back outline bend, median", "deg", True),
-                 ("liftoff_trunk_median", None, "Trunk angle at lift-off, median", "deg from vertical", None)],
-    "running": [("cadence_spm", None, "Cadence", "steps/min", None),
-                ("overstride_share", None, "Steps with overstride", "share of steps", True),
-                ("lean_median", None, "Trunk lean, median", "deg", None),
-                ("back_median", "back_sd", "Lower-back arch proxy, median", "deg", True)],
-}
+def _trend_columns(exercise: str) -> list[tuple[str, str | None]]:
+    """(column, its +/- column's source key or None) for each number the exercise's trend shows."""
+    return [(t.key, t.sd_key) for t in get_exercise(exercise).trend]
 
 
 # ---------------------------------------------------------------- the store
@@ -431,12 +422,12 @@ class History:
         return info, track, analyze_track(track, info.exercise)
 
     def trend(self, athlete: str, exercise: str) -> pd.DataFrame:
-        """One row per session, oldest first: date, load, the TREND numbers with their +/-."""
+        """One row per session, oldest first: date, load, the exercise's trend numbers with their +/-."""
         rows = []
         for s in self.sessions(athlete, exercise):
             row = {"session": s.id, "date": s.recorded_at, "load_kg": s.load_kg, "units": s.numbers.get("units"),
                    "label": s.label}
-            for key, sd, *_ in TREND.get(exercise, []):
+            for key, sd in _trend_columns(exercise):
                 row[key] = s.numbers.get(key)
                 if sd:
                     row[key + "_sd"] = s.numbers.get(sd)
@@ -447,10 +438,10 @@ class History:
         """Which faults recur, in which exercise, and whether they are getting better: per
         (exercise, fault) the sessions it appeared in, and its share of reps or steps in the
         earlier vs the later half of the sessions."""
-        from .thresholds import DEADLIFT, RUNNING
-        rules = {**DEADLIFT, **RUNNING}
+        from .exercise import names
         out = []
-        for exercise in ("deadlift", "running"):
+        for exercise in names():
+            rules = get_exercise(exercise).rules
             ss = self.sessions(athlete, exercise, since, until)
             if not ss:
                 continue
@@ -478,7 +469,7 @@ class History:
             row = {"session": s.id, "athlete": s.athlete, "recorded_at": s.recorded_at.isoformat(),
                    "date_source": s.date_source, "exercise": s.exercise, "load_kg": s.load_kg, "source": s.source_name,
                    "reps_or_steps": n.get("units"), "headline": s.headline, "notes": s.notes}
-            for key, sd, *_ in TREND.get(s.exercise, []):
+            for key, sd in _trend_columns(s.exercise):
                 row[key] = n.get(key)
                 if sd:
                     row[key + "_sd"] = n.get(sd)

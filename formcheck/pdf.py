@@ -218,10 +218,10 @@ def trend_plot(df, exercise: str):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from .history import TREND
-    rows = [t for t in TREND[exercise] if t[0] in df and df[t[0]].notna().any()]
+    rows = [t for t in get_exercise(exercise).trend if t.key in df and df[t.key].notna().any()]
     fig, axes = plt.subplots(max(len(rows), 1), 1, figsize=(8, 1.8 * max(len(rows), 1)), sharex=True, squeeze=False)
-    for ax, (key, sd, label, unit, _) in zip(axes[:, 0], rows):
+    for ax, t in zip(axes[:, 0], rows):
+        key, sd, label, unit = t.key, t.sd_key, t.label, t.unit
         y = df[key].astype(float)
         ax.plot(df["date"], y, "o-", color="#1f77b4", ms=4)
         if sd and key + "_sd" in df:
@@ -258,7 +258,8 @@ def history_pdf(out_path: str, history, athlete: str, since: dt.datetime | None 
     for x in lb:
         story.append(_p(f"{x['exercise'].title()} - {x['code'].replace('_', ' ')}: in {x['sessions']} of {x['of']} sessions; "
                         f"{x['trend']}. Cue: {x['cue']}", small))
-    for exercise in ("deadlift", "running"):
+    from .exercise import names
+    for exercise in names():
         df = history.trend(athlete, exercise)
         if df.empty:
             continue

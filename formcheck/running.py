@@ -13,7 +13,7 @@ from scipy.signal import find_peaks
 from .contour import bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, fault_above, frame_rate_limits, gate_plausible, make_fault
-from .exercise import Exercise
+from .exercise import Exercise, Trend
 from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
 
@@ -395,4 +395,8 @@ SPEC = Exercise(
     phases=("foot_strike", "toe_off", "next_strike"), phase_words="strike, toe-off, next strike",
     readouts=(("trunk_deg", "Trunk lean", "deg"), ("knee_deg", "Knee", "deg"), ("arch_deg", "Back arch*", "deg")),
     plot_keys=("trunk_deg", "knee_deg", "arch_deg"),
-    back_key="arch_deg", back_rule=R["overarching_lower_back"], rules=R)
+    back_key="arch_deg", back_rule=R["overarching_lower_back"], rules=R,
+    trend=(Trend("cadence_spm", "Cadence", "steps/min", "summary", "cadence_spm"),
+           Trend("overstride_share", "Steps with overstride", "share of steps", "share", "overstride"),
+           Trend("lean_median", "Trunk lean, median", "deg", "median", "trunk_lean_deg"),
+           Trend("back_median", "Lower-back arch proxy, median", "deg", "back_median")))
