@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .exercise import get as get_exercise
-from .types import Analysis, Fault, PoseTrack
+from .types import Analysis, Fault, PoseTrack, trunk_ends
 
 PROXY_NOTE = ("MediaPipe has no landmarks on the spine or the pelvis bones. 'Back rounding' (deadlift) and "
               "'overarching' (running) are estimates from the outline of the back in the person silhouette "
@@ -76,10 +76,15 @@ def build_report(track: PoseTrack, a: Analysis) -> dict[str, Any]:
 
 
 def frames_table(track: PoseTrack, a: Analysis) -> pd.DataFrame:
-    cols = {"frame": np.arange(len(track)), "t_s": track.t}
+    # The tracked subject's hip midpoint as found in each frame, in pixels of the upright picture
+    # as players show it (x right, y down; blank where no body was found): anyone can check which
+    # body every number is about. An analysis series of the same name (its smoothed, gap-filled
+    # hip height) is written beside it as <name>_smoothed.
+    hip, _ = trunk_ends(track.xy)
+    cols = {"frame": np.arange(len(track)), "t_s": track.t, "hip_x": np.round(hip[:, 0], 1), "hip_y": np.round(hip[:, 1], 1)}
     for k, v in a.series.items():
         if k != "t" and len(v) == len(track):
-            cols[k] = np.round(v, 3)
+            cols[k if k not in cols else f"{k}_smoothed"] = np.round(v, 3)
     rep_idx = np.zeros(len(track), dtype=int)
     for r in a.reps:
         rep_idx[r.frames[0]: r.frames[1] + 1] = r.index

@@ -244,3 +244,19 @@ def test_bar_path_ignores_a_wrist_that_jumps():
     tr.xy[mid:mid + 3, L_WRIST, 0] += 140.0  # two foot lengths ahead, three frames
     jumped = [r.metrics["bar_drift_fl"] for r in deadlift.analyze(tr).reps]
     assert abs(jumped[0] - base[0]) < 0.1 and jumped[1] == pytest.approx(base[1], abs=1e-6)
+
+
+def test_frames_csv_names_the_tracked_body_by_its_hip_midpoint():
+    """frames.csv carries the subject's hip midpoint per frame (pixels of the upright picture),
+    NaN where no body was found, so a reader can check who every number is about."""
+    from formcheck.pipeline import analyze_track
+    from formcheck.report import frames_table
+    from formcheck.types import L_HIP, R_HIP
+    tr = deadlift_track(reps=2)
+    tr.xy[5] = np.nan
+    df = frames_table(tr, analyze_track(tr, "deadlift"))
+    assert list(df.columns[:4]) == ["frame", "t_s", "hip_x", "hip_y"]
+    mid = 0.5 * (tr.xy[:, L_HIP] + tr.xy[:, R_HIP])
+    ok = np.isfinite(mid[:, 0])
+    assert np.allclose(df["hip_x"][ok], mid[ok, 0], atol=0.05) and np.allclose(df["hip_y"][ok], mid[ok, 1], atol=0.05)
+    assert np.isnan(df["hip_x"][5]) and np.isnan(df["hip_y"][5])
