@@ -64,7 +64,8 @@ def test_batch_with_one_name_in_two_folders_keeps_both(tmp_path):
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "formcheck", "analyze", str(tmp_path / "a" / "set.mp4"),
                         str(tmp_path / "b" / "set.mp4"), "--exercise", "deadlift", "--out", str(out), "--no-video",
-                        "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                        "--jobs", "2"], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                       env=dict(os.environ, FORMCHECK_DATA=str(tmp_path / "data")))  # a history of its own
     assert r.returncode == 0, r.stderr
     assert f"-> {out / 'a_set'}" in r.stdout and f"-> {out / 'b_set'}" in r.stdout and "2 of 2 clips analysed" in r.stdout
     assert load(str(out / "a_set"))["source"] == load(str(out / "b_set"))["source"] == "set.mp4"
@@ -72,6 +73,10 @@ def test_batch_with_one_name_in_two_folders_keeps_both(tmp_path):
     assert (out / "a_set" / "report.pdf").read_bytes()[:5] == b"%PDF-"  # the shareable report, in the result
     # both workers saved their session to one history database (opened once before they start)
     assert r.stdout.count("saved to the history as session #") == 2, r.stdout
+    # and the history lists exactly those two
+    r2 = subprocess.run([sys.executable, "-m", "formcheck", "history"], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120, env=dict(os.environ, FORMCHECK_DATA=str(tmp_path / "data")))
+    assert "2 session(s)" in r2.stdout, r2.stdout
 
 
 def test_the_same_frames_in_another_container_give_the_same_verdict(tmp_path):
