@@ -9,7 +9,6 @@ import glob
 import json
 import os
 import re
-import tempfile
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,7 @@ from formcheck.compare import curves, default_pair, side_by_side
 from formcheck.extract import extract_pose
 from formcheck.pipeline import analyze, write_results
 from formcheck.report import PROXY_NOTE, readable_table, reps_table, series_label
-from formcheck.results import ResultWriter, load as load_result
+from formcheck.results import ResultWriter, atomic_path, load as load_result
 from formcheck import uploads
 from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.types import FormcheckError
@@ -336,17 +335,10 @@ def compare(job, track, a) -> None:
     clip = os.path.join(folder, name)
     stills_key = ("stills", clip)
     if not os.path.exists(clip) or stills_key not in st.session_state:
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".mp4", dir=folder)
-        os.close(fd)
         stills: list = []
-        try:
-            with st.spinner("Building the side-by-side clip..."):
-                side_by_side(job["path"], track, a, ra, rb, tmp, speed=speed, stacked=stacked, stills=stills)
-            os.replace(tmp, clip)  # whole or absent, whatever happens while it is built
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        # whole or absent, whatever happens while it is built
+        with st.spinner("Building the side-by-side clip..."), atomic_path(clip) as tmp:
+            side_by_side(job["path"], track, a, ra, rb, tmp, speed=speed, stacked=stacked, stills=stills)
         st.session_state[stills_key] = stills
     st.video(clip, loop=True, autoplay=True, muted=True)
     stills = st.session_state[stills_key]

@@ -14,6 +14,7 @@ import streamlit as st
 from formcheck.compare import Panel, default_pair, side_by_side_panels
 from formcheck.exercise import get as get_exercise, names as exercise_names
 from formcheck.history import History, scaled_track
+from formcheck.results import atomic_path
 from formcheck.types import FormcheckError
 from formcheck.verdict import cards, headline
 
@@ -199,15 +200,8 @@ def _session_view(h: History, sid: int) -> None:
     if clip:
         ann = os.path.join(info.folder, "annotated.mp4")
         if not os.path.exists(ann):
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mp4", dir=info.folder)
-            os.close(fd)
-            try:
-                with right, st.spinner("Drawing the annotated video..."):
-                    render_video(clip, scaled_track(track, clip), a, tmp)
-                os.replace(tmp, ann)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+            with right, st.spinner("Drawing the annotated video..."), atomic_path(ann) as tmp:
+                render_video(clip, scaled_track(track, clip), a, tmp)
         right.video(ann)
     else:
         right.info("This session was saved without its video.")
@@ -263,21 +257,14 @@ def _cross_pick(h: History, ids: list[int], labels: dict, exercise: str) -> None
     speed = st.radio("Speed", [0.25, 0.5, 1.0], index=1, horizontal=True, format_func=lambda x: f"{x:g}x", key=f"xs_{exercise}")
     if st.button("Build the side-by-side", key=f"xgo_{exercise}"):
         out = os.path.join(h.data, "compare", f"{a_id}_{ra}_vs_{b_id}_{rb}_{speed:g}x.mp4")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mp4", dir=os.path.dirname(out))
-        os.close(fd)
         try:
-            with st.spinner("Building the side-by-side clip..."):
+            with st.spinner("Building the side-by-side clip..."), atomic_path(out) as tmp:
                 side_by_side_panels([Panel(ia.clip, scaled_track(ta, ia.clip), aa, ra, f"#{a_id} {ia.recorded_at:%Y-%m-%d} {unit} {ra}"),
                                      Panel(ib.clip, scaled_track(tb, ib.clip), ab, rb, f"#{b_id} {ib.recorded_at:%Y-%m-%d} {unit} {rb}")],
                                     tmp, speed=speed)
-            os.replace(tmp, out)
         except FormcheckError as e:
             st.error(str(e))
             return
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
         st.session_state[f"xclip_{exercise}"] = out
     out = st.session_state.get(f"xclip_{exercise}")
     if out and os.path.exists(out):

@@ -14,6 +14,7 @@ holds the lock.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -47,19 +48,28 @@ def sha256(path: str, n: int | None = None) -> str:
     return h.hexdigest()[:n] if n else h.hexdigest()
 
 
+@contextlib.contextmanager
+def atomic_path(path: str):
+    """A temporary file name beside `path`, with its extension (an encoder or np.savez picks its
+    format by it), for a writer that wants a name: renamed over `path` when the block ends
+    without an error, removed whatever happens. `path` is then whole or absent (or as before)."""
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=os.path.splitext(path)[1], dir=d)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        _remove(tmp)  # gone already after the rename
+
+
 def atomic_write_bytes(path: str, data: bytes) -> None:
     """Write path in one step: a temporary file beside it, flushed, then renamed over it."""
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, dir=d)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def atomic_write_json(path: str, obj: Any) -> None:

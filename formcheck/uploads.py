@@ -19,7 +19,7 @@ import tempfile
 import threading
 import time
 
-from .results import atomic_write_json, sha256
+from .results import atomic_path, atomic_write_json, sha256
 from .types import PoseTrack
 
 _HASHES: dict[tuple, str] = {}
@@ -214,15 +214,8 @@ def seed_track(cache: str, key: str, video: str) -> bool:
 
 def save_track(cache: str, key: str, track: PoseTrack) -> None:
     """Written beside its final name and renamed: whole or absent."""
-    folder = os.path.join(cache, key)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".formcheck-tmp-", suffix=".npz", dir=folder)
-    os.close(fd)
     try:
-        track.save(tmp)
-        os.replace(tmp, os.path.join(folder, "track.npz"))
+        with atomic_path(os.path.join(cache, key, "track.npz")) as tmp:
+            track.save(tmp)
     except OSError:
         pass  # no room to cache: the next visit runs pose again
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
