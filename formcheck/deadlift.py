@@ -7,6 +7,7 @@ from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
 from .exercise import Exercise, Trend
+from .joints import joint_centres, trunk_line
 from .types import Analysis, Fault, PoseTrack, Rep
 
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
@@ -16,20 +17,20 @@ TIMING = ("hip_lead_tl", "early_trunk_change_deg", "concentric_s", "rep_duration
 
 METRIC_INFO = {
     "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",
-                              how="Line from hip midpoint to shoulder midpoint vs vertical, at the frame the hands leave their lowest point."),
-    "liftoff_hip_deg": dict(label="Hip angle at lift-off", unit="deg", how="Shoulder-hip-knee angle on the camera side (180 = straight)."),
-    "liftoff_knee_deg": dict(label="Knee angle at lift-off", unit="deg", how="Hip-knee-ankle angle on the camera side (180 = straight)."),
-    "liftoff_thigh_deg": dict(label="Thigh below horizontal at lift-off", unit="deg", how="Hip-to-knee line vs horizontal (0 = thigh horizontal, a squat start)."),
+                              how="Line from the hip joint centres' midpoint to the shoulder joint centres' midpoint vs vertical, at the frame the hands leave their lowest point." " Joint centres are estimated from MediaPipe's surface landmarks (formcheck/joints.py): about 2-3 deg median error on held-out synthetic bodies side-on (README)."),
+    "liftoff_hip_deg": dict(label="Hip angle at lift-off", unit="deg", how="Angle at the hip joint centre between the shoulder and knee joint centres, camera side (180 = straight)." " Joint centres are estimated from MediaPipe's surface landmarks (formcheck/joints.py): about 2-3 deg median error on held-out synthetic bodies side-on (README)."),
+    "liftoff_knee_deg": dict(label="Knee angle at lift-off", unit="deg", how="Angle at the knee joint centre between the hip and ankle joint centres, camera side (180 = straight)." " Joint centres are estimated from MediaPipe's surface landmarks (formcheck/joints.py): about 2-3 deg median error on held-out synthetic bodies side-on (README)."),
+    "liftoff_thigh_deg": dict(label="Thigh below horizontal at lift-off", unit="deg", how="Hip-to-knee landmark line vs horizontal (0 = thigh horizontal, a squat start). Landmarks, not joint centres: the correction was not fitted on squat starts."),
     "hip_lead_tl": dict(label="Hips ahead of shoulders, early pull", unit="torso lengths",
                         how="How much further the hips rose than the shoulders from set-up until the hands have covered 30% of their rise, "
                             "over torso length: 0 = rising together, + = hips first. (Replaces the hip/shoulder rise ratio, which divided "
                             "by a near-zero shoulder rise: one clip re-muxed read 0.2 to 10.)"),
     "early_trunk_change_deg": dict(label="Trunk change, early pull", unit="deg", how="Trunk angle at 30% of the rise minus at set-up; + means the back went more horizontal."),
-    "lockout_trunk_deg": dict(label="Trunk at lockout", unit="deg from vertical", how="Most backward trunk angle around lockout; negative = leaning back."),
+    "lockout_trunk_deg": dict(label="Trunk at lockout", unit="deg from vertical", how="Most backward trunk angle (joint-centre line) around lockout; negative = leaning back."),
     "lockout_hyperext_deg": dict(label="Lean-back at lockout", unit="deg behind thigh line",
-                                 how="How far the hip->shoulder line tips back past the knee->hip line around lockout (0 = stacked; independent of camera tilt)."),
+                                 how="How far the hip->shoulder joint-centre line tips back past the knee->hip line around lockout (0 = stacked; independent of camera tilt)."),
     "bar_start_fl": dict(label="Bar ahead of mid-foot at lift-off", unit="foot lengths", how="Hands (bar proxy) ahead of the heel-toe midpoint at lift-off, in foot lengths. Hands sit slightly ahead of the bar, so ~0.2-0.3 is normal."),
-    "lockout_hip_deg": dict(label="Hip angle at lockout", unit="deg", how="Largest shoulder-hip-knee angle around lockout."),
+    "lockout_hip_deg": dict(label="Hip angle at lockout", unit="deg", how="Largest angle at the hip joint centre (shoulder-hip-knee) around lockout."),
     "back_rounding_deg": dict(label="Back rounding (outline bend)", unit="deg (flat back ~0)",
                               how="Bend of the back outline in the person silhouette (segmentation mask) between the hip and shoulder landmarks, "
                                   "from set-up to knee height (75th percentile of the frames): the angle between the lower and the upper half of the outline, "
@@ -96,6 +97,11 @@ def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_
 def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     J = c.joints
     f = c.facing_sign
+    # angles between estimated joint centres (formcheck/joints.py); positions stay landmarks
+    C = joint_centres(J, f, c.torso_len, "deadlift", c.yaw_deg)
+    # The squat-start rule's thigh line stays on the landmarks: a squat start (thigh near
+    # horizontal) lies outside the renders the correction was fitted on (thigh up to 54 deg from
+    # vertical), and there it moved one kettlebell lifter's thigh by 14 deg (README).
     thigh = np.degrees(np.arctan2(J["knee"][:, 1] - J["hip"][:, 1], np.abs(J["knee"][:, 0] - J["hip"][:, 0])))
     foot_len = np.hypot(*(J["toe"] - J["heel"]).T)
     fl = float(np.nanmedian(foot_len)) if np.isfinite(foot_len).any() else float("nan")
@@ -109,15 +115,15 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     ref = pd.Series(near_w).rolling(win, center=True, min_periods=1).median().to_numpy()
     far_nearer = np.abs(far_w - ref) < np.nan_to_num(np.abs(near_w - ref), nan=np.inf)
     bar_x = np.where(agree, 0.5 * (near_w + far_w), np.where(far_nearer, far_w, near_w))
-    trunk = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)
+    trunk = incline_from_vertical(*trunk_line(C, "deadlift"), f)
     return {
         "t": c.t,
         "trunk_deg": trunk,
         # + when the shoulders are behind the knee->hip line: hip hyperextension / leaning back.
         # Relative to the thigh, so a tilted phone does not read as a lean.
-        "hip_hyperext_deg": (incline_from_vertical(J["knee"], J["hip"], f) - trunk + 180.0) % 360.0 - 180.0,
-        "hip_deg": joint_angle(J["shoulder"], J["hip"], J["knee"]),
-        "knee_deg": joint_angle(J["hip"], J["knee"], J["ankle"]),
+        "hip_hyperext_deg": (incline_from_vertical(C["knee"], C["hip"], f) - trunk + 180.0) % 360.0 - 180.0,
+        "hip_deg": joint_angle(C["shoulder"], C["hip"], C["knee"]),
+        "knee_deg": joint_angle(C["hip"], C["knee"], C["ankle"]),
         "thigh_deg": thigh,
         "wrist_y": J["wrist"][:, 1],
         "hip_y": J["hip_mid"][:, 1],
@@ -157,9 +163,12 @@ def analyze(track: PoseTrack) -> Analysis:
             withheld[k] = view.reason
 
     # Reps: trunk angle is the hinge; in a front/rear view fall back to how far the shoulders drop.
+    # Rep finding reads the landmark chord, not the joint-centre trunk: when to count a rep should
+    # not move with the correction model (it is what the rep counts were validated on).
     if side_ok:
+        chord = incline_from_vertical(c.joints["hip_mid"], c.joints["shoulder_mid"], c.facing_sign)
         # A lifter's trunk never tips past ~110 deg from vertical; beyond that the pose is flipped.
-        hinge = np.where((s["trunk_deg"] > -45) & (s["trunk_deg"] < 110), s["trunk_deg"], np.nan)
+        hinge = np.where((chord > -45) & (chord < 110), chord, np.nan)
     else:
         drop = (s["shoulder_y"] - np.nanmedian(s["hip_y"])) / c.torso_len
         hinge = np.degrees(np.arcsin(np.clip(1 + drop, -1, 1)))  # 0 standing .. 90 shoulders at hip height

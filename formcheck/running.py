@@ -14,6 +14,7 @@ from .contour import bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, fault_above, frame_rate_limits, gate_plausible, make_fault
 from .exercise import Exercise, Trend
+from .joints import joint_centres, trunk_line
 from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
 
@@ -27,11 +28,11 @@ TIMING = ("step_time_s", "cadence_spm", "shank_at_contact_deg", "heel_ahead_ll",
 METRIC_INFO = {
     "step_time_s": dict(label="Step time", unit="s", how="Foot strike to the next foot strike, from the video's timestamps."),
     "cadence_spm": dict(label="Cadence", unit="steps/min", how="60 / step time."),
-    "trunk_lean_deg": dict(label="Trunk lean", unit="deg from vertical", how="Hip-midpoint to shoulder-midpoint line vs vertical, mean over the step (+ forward)."),
-    "shank_at_contact_deg": dict(label="Shank angle at foot strike", unit="deg", how="Knee-to-ankle line vs vertical at foot strike; + means the ankle lands ahead of the knee."),
+    "trunk_lean_deg": dict(label="Trunk lean", unit="deg from vertical", how="Camera-side hip joint centre to shoulder joint centre vs vertical, mean over the step (+ forward)." " Joint centres are estimated from MediaPipe's surface landmarks by the correction in formcheck/joints.py (held-out synthetic bodies: README)."),
+    "shank_at_contact_deg": dict(label="Shank angle at foot strike", unit="deg", how="Knee joint centre to ankle joint centre vs vertical at foot strike; + means the ankle lands ahead of the knee." " Joint centres are estimated from MediaPipe's surface landmarks by the correction in formcheck/joints.py (held-out synthetic bodies: README)."),
     "heel_ahead_ll": dict(label="Heel ahead of hips at strike", unit="leg lengths", how="Horizontal distance from the hip midpoint to the landing heel, over leg length (hip-knee + knee-ankle)."),
-    "knee_flex_contact_deg": dict(label="Knee flexion at foot strike", unit="deg", how="180 minus the hip-knee-ankle angle of the landing leg."),
-    "hip_ext_toeoff_deg": dict(label="Hip extension at toe-off", unit="deg", how="Thigh of the push-off leg behind vertical at toe-off."),
+    "knee_flex_contact_deg": dict(label="Knee flexion at foot strike", unit="deg", how="180 minus the angle at the knee joint centre between the hip and ankle joint centres of the landing leg." " Joint centres are estimated from MediaPipe's surface landmarks by the correction in formcheck/joints.py (held-out synthetic bodies: README)."),
+    "hip_ext_toeoff_deg": dict(label="Hip extension at toe-off", unit="deg", how="Thigh (hip joint centre to knee joint centre) of the push-off leg behind vertical at toe-off." " Joint centres are estimated from MediaPipe's surface landmarks by the correction in formcheck/joints.py (held-out synthetic bodies: README)."),
     "bounce_ll": dict(label="Vertical oscillation", unit="leg lengths", how="Up-down travel of the hip midpoint within the step, over leg length."),
     "arch_deg": dict(label="Lower-back arch proxy", unit="deg", how="Concavity of the back outline in the silhouette between hip and shoulder (+ = more arched), frames with an arm over the back excluded; relative to your standing frames when the clip has them. Not pelvic tilt: there are no pelvis landmarks."),
 }
@@ -142,8 +143,10 @@ def analyze(track: PoseTrack) -> Analysis:
     warnings += w
     ll = _leg_length(c)
     s: dict[str, np.ndarray] = {"t": t}
-    s["trunk_deg"] = incline_from_vertical(J["hip_mid"], J["shoulder_mid"], f)
-    s["knee_deg"] = joint_angle(J["hip"], J["knee"], J["ankle"])
+    # angles between estimated joint centres (formcheck/joints.py); positions stay landmarks
+    C = joint_centres(J, f, c.torso_len, "running", c.yaw_deg)
+    s["trunk_deg"] = incline_from_vertical(*trunk_line(C, "running"), f)
+    s["knee_deg"] = joint_angle(C["hip"], C["knee"], C["ankle"])
     s["hip_y"] = J["hip_mid"][:, 1]
     bend = bend_series(track.profile, f, c.fs, CUTOFF_HZ)
     occluded = arm_over_back(track, f)
@@ -191,7 +194,7 @@ def analyze(track: PoseTrack) -> Analysis:
     else:
         warnings.append("No steady running rhythm was found (fewer than three clear foot strikes): no steps to measure.")
 
-    reps = [_step(k + 1, a, b, nf, to_idx, s, c, ll, withheld) for k, (a, b, nf) in enumerate(steps)]
+    reps = [_step(k + 1, a, b, nf, to_idx, s, c, ll, withheld, C) for k, (a, b, nf) in enumerate(steps)]
     clip_faults = _clip_faults(reps, t, withheld, calibrated)
     summary.update(_medians(reps))
     summary["step_count"] = len(reps)
@@ -201,8 +204,9 @@ def analyze(track: PoseTrack) -> Analysis:
 
 
 def _step(index: int, a: int, b: int, near_foot: bool, to_idx: np.ndarray, s: dict, c: Conditioned, ll: float,
-          withheld: dict) -> Rep:
-    """One step, foot strike a to the next strike b: metrics (impossible values withheld) and faults."""
+          withheld: dict, C: dict[str, np.ndarray]) -> Rep:
+    """One step, foot strike a to the next strike b: metrics (impossible values withheld) and faults.
+    Angles from the joint centres C; distances (heel ahead of the hips) from the landmarks."""
     J, f, t = c.joints, c.facing_sign, c.t
     side = "" if near_foot else "far_"
     to_after = to_idx[(to_idx > a) & (to_idx <= b)]
@@ -211,12 +215,12 @@ def _step(index: int, a: int, b: int, near_foot: bool, to_idx: np.ndarray, s: di
     m["step_time_s"] = float(t[b] - t[a])
     m["cadence_spm"] = 60.0 / m["step_time_s"]
     m["trunk_lean_deg"] = float(np.nanmean(s["trunk_deg"][a:to_i + 1])) if np.isfinite(s["trunk_deg"][a:to_i + 1]).any() else float("nan")
-    m["shank_at_contact_deg"] = -value_at(incline_from_vertical(J[side + "ankle"], J[side + "knee"], f), a)
+    m["shank_at_contact_deg"] = -value_at(incline_from_vertical(C[side + "ankle"], C[side + "knee"], f), a)
     m["heel_ahead_ll"] = value_at((J[side + "heel"][:, 0] - J["hip_mid"][:, 0]) * f, a) / ll
-    m["knee_flex_contact_deg"] = 180.0 - value_at(joint_angle(J[side + "hip"], J[side + "knee"], J[side + "ankle"]), a)
+    m["knee_flex_contact_deg"] = 180.0 - value_at(joint_angle(C[side + "hip"], C[side + "knee"], C[side + "ankle"]), a)
     # The toe-off inside this step is the landing foot's own push-off (then flight, then the other foot lands).
     # (Left/right labels swap in side views, so take the trailing leg: the more extended one.)
-    m["hip_ext_toeoff_deg"] = float(np.nanmax([value_at(incline_from_vertical(J[p + "knee"], J[p + "hip"], f), to_i)
+    m["hip_ext_toeoff_deg"] = float(np.nanmax([value_at(incline_from_vertical(C[p + "knee"], C[p + "hip"], f), to_i)
                                                for p in ("", "far_")]))
     hy = s["hip_y"][a:b + 1]
     m["bounce_ll"] = float((np.nanmax(hy) - np.nanmin(hy)) / ll) if np.isfinite(hy).sum() > 2 else float("nan")

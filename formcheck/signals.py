@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, filtfilt
 
+from .joints import view_yaw
 from .thresholds import VIEW
 from .types import (L_HIP, L_SHOULDER, NOSE, R_HIP, R_SHOULDER, SIDE_JOINTS,
                     PoseTrack, ViewCheck, trunk_ends)
@@ -101,6 +102,7 @@ class Conditioned:
     outlier_frames: int
     switches: list[float]            # times where the tracked body jumped (likely another person)
     missing: list[tuple[float, float]]  # stretches of >= 0.5 s with no person found
+    yaw_deg: float = 0.0             # camera yaw off side-on, from the shoulders' spread (joints.view_yaw)
 
 
 def _median_torso(xy: np.ndarray) -> float:
@@ -202,7 +204,7 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
     coverage = float(np.mean(track.detected)) if n else 0.0
     return Conditioned(t=t, fs=fs, side=side, facing_sign=face, joints=joints, torso_len=torso,
                        coverage=coverage, view=view, outlier_frames=rejected, switches=subject_switches(track, torso),
-                       missing=missing_spans(track))
+                       missing=missing_spans(track), yaw_deg=view_yaw(track.xy, torso, side, face))
 
 
 def missing_spans(track: PoseTrack, min_s: float = 0.5) -> list[tuple[float, float]]:

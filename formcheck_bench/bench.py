@@ -141,6 +141,7 @@ def evaluate_deadlift(clip: str, gt: dict, rounding_threshold: float | None = No
     n = min(len(g), len(track))
     hip_true = np.array([f["hip_deg"] for f in g[:n]])
     trunk_true = np.array([f["trunk_deg"] for f in g[:n]])
+    knee_err = a.series["knee_deg"][:n] - np.array([f["knee_deg"] for f in g[:n]])
     hip_err = a.series["hip_deg"][:n] - hip_true
     trunk_err = a.series["trunk_deg"][:n] - trunk_true
     flex = gt["params"]["flexion"]
@@ -148,6 +149,7 @@ def evaluate_deadlift(clip: str, gt: dict, rounding_threshold: float | None = No
     return {"clip": os.path.basename(clip), "body": gt["body"], "yaw": gt["yaw_deg"],
             "reps_true": len(flex), "reps_found": len(a.reps),
             "hip_err": hip_err[np.isfinite(hip_err)], "trunk_err": trunk_err[np.isfinite(trunk_err)],
+            "knee_err": knee_err[np.isfinite(knee_err)],
             "flexion": flex, "rounding": rounding, "withheld": "back_rounding_deg" in a.withheld}
 
 
@@ -186,6 +188,7 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
 
     hip = np.abs(np.concatenate([d["hip_err"] for d in dl]))
     trunk = np.abs(np.concatenate([d["trunk_err"] for d in dl]))
+    knee = np.abs(np.concatenate([d["knee_err"] for d in dl]))
     thr = DEADLIFT["lumbar_rounding"].threshold
     pairs = [(f, r) for d in dl if not d["withheld"] and len(d["rounding"]) == len(d["flexion"])
              for f, r in zip(d["flexion"], d["rounding"]) if r is not None]
@@ -205,6 +208,7 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
     summary = {
         "hip_angle_abs_err_deg": {"median": round(float(np.median(hip)), 2), "p95": round(float(np.percentile(hip, 95)), 2)},
         "trunk_angle_abs_err_deg": {"median": round(float(np.median(trunk)), 2), "p95": round(float(np.percentile(trunk, 95)), 2)},
+        "knee_angle_abs_err_deg": {"median": round(float(np.median(knee)), 2), "p95": round(float(np.percentile(knee, 95)), 2)},
         "rep_count_exact": f"{sum(d['reps_found'] == d['reps_true'] for d in dl)}/{len(dl)}",
         "rounding_rank_corr": rhos,
         "rounding_threshold": thr,
@@ -213,10 +217,12 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
         "best_separating_threshold": {"value": best[0], "detection": round(best[2], 2), "false_alarms": round(best[3], 2)} if best else None,
         "rounding_by_flexion": {f"{f}": [round(r, 1) for ff, r in pairs if ff == f] for f in FLEXION},
         "running": rn,
-        "clips": [{k: v for k, v in d.items() if k not in ("hip_err", "trunk_err")} for d in dl],
+        "clips": [{k: v for k, v in d.items() if k not in ("hip_err", "trunk_err", "knee_err")} for d in dl],
     }
     print(f"{'measure':44s} value")
+    print("(angles through the shipped joint-centre model, whose training included these bodies: the held-out-body figures are the table at the end)")
     print(f"{'hip angle |error| median / p95 (deg)':44s} {summary['hip_angle_abs_err_deg']['median']} / {summary['hip_angle_abs_err_deg']['p95']}")
+    print(f"{'knee angle |error| median / p95 (deg)':44s} {summary['knee_angle_abs_err_deg']['median']} / {summary['knee_angle_abs_err_deg']['p95']}")
     print(f"{'trunk angle |error| median / p95 (deg)':44s} {summary['trunk_angle_abs_err_deg']['median']} / {summary['trunk_angle_abs_err_deg']['p95']}")
     print(f"{'rep count exact (clips)':44s} {summary['rep_count_exact']}")
     for k, v in rhos.items():
@@ -229,6 +235,9 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
         print(f"{'proxy at ' + str(f) + ' deg true flexion':44s} {summary['rounding_by_flexion'][str(f)]}")
     for r in rn:
         print(f"{'cadence ' + r['clip']:44s} {r['cadence_found']} vs {r['cadence_true']} ({r['cadence_err_pct']}%), overstride steps {r['overstride_steps']}/{r['steps']}")
+    print()
+    from .joints import run as joints_table
+    summary["joint_centres_held_out"] = joints_table(folder, os.path.join(folder, "tracks"))["table"]
     if json_out:
         with open(json_out, "w") as fh:
             json.dump(summary, fh, indent=2, default=float)
@@ -737,6 +746,11 @@ def main() -> None:
     am.add_argument("--mb", type=int, default=300)
     am.add_argument("--app", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "formcheck", "serve.py"),
                     help="formcheck/serve.py (uploads streamed to disk) or formcheck/app.py (Streamlit's uploader)")
+    jp = sub.add_parser("joints", help="joint-centre correction: held-out-body accuracy; --fit rewrites the shipped model")
+    jp.add_argument("--dir", default=".bench_cache", help="where the synthetic clips are rendered/cached")
+    jp.add_argument("--cache", default=".bench_cache/tracks", help="pose tracks by content hash")
+    jp.add_argument("--fit", action="store_true", help="refit on every body and rewrite formcheck/models/joint_centres.onnx")
+    jp.add_argument("--json", default=None)
     rl = sub.add_parser("real", help="score every labelled real clip (../shared/data/labels)")
     rl.add_argument("--shared", default=os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared"))
     rl.add_argument("--cache", default=".bench_cache/tracks", help="pose tracks by content hash")
@@ -756,6 +770,9 @@ def main() -> None:
     elif args.cmd == "appmem":
         from .appmem import run as appmem
         appmem(args.mb, os.path.abspath(args.app))
+    elif args.cmd == "joints":
+        from .joints import run as joints
+        joints(args.dir, args.cache, args.fit, args.json)
     elif args.cmd == "real":
         real(os.path.normpath(args.shared), args.cache, args.json)
     elif args.cmd == "accuracy":

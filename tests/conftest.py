@@ -35,3 +35,13 @@ def track_of(tmp_path_factory):
             cache[key] = extract_pose(clip(folder, name))
         return cache[key]
     return get
+
+
+@pytest.fixture
+def landmarks_are_joint_centres(monkeypatch):
+    """For stick-figure tracks (tests/synth.py), whose 'landmarks' are placed at the joints: the
+    joint-centre correction, learned for where MediaPipe puts landmarks on a body, is switched
+    off so a rule test reads back exactly the angle it drew."""
+    import numpy as np
+    from formcheck import joints
+    monkeypatch.setattr(joints, "predict_offsets", lambda X, weights=None: np.zeros((len(X), 2 * len(joints.JOINTS))))

@@ -64,7 +64,7 @@ def test_hips_shoot_up():
     assert "hips_shoot_up" in codes(deadlift.analyze(deadlift_track(hips_up=1.0)))
 
 
-def test_lockout_lean_back():
+def test_lockout_lean_back(landmarks_are_joint_centres):
     assert "lockout_lean_back" not in codes(deadlift.analyze(deadlift_track(lean_back=3)))
     a = deadlift.analyze(deadlift_track(lean_back=20))
     assert "lockout_lean_back" in codes(a)

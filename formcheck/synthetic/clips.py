@@ -21,6 +21,9 @@ BODIES = {  # anny phenotype presets
     "base": {},
     "slim": {"gender": 0.1, "weight": 0.3},
     "heavy": {"gender": 1.0, "weight": 0.9},
+    # two more shapes so a correction learned on bodies can be tested on bodies it never saw
+    "tall": {"gender": 0.8, "height": 0.95, "muscle": 0.8, "weight": 0.5},
+    "short": {"gender": 0.3, "height": 0.1, "weight": 0.65, "age": 0.7},
 }
 
 
@@ -30,13 +33,16 @@ def _ease(u: float) -> float:
 
 def deadlift_poses(flexion: list[float], fps: float, hips_up: float = 0.0, lean_back: float = 0.0,
                    stand_s: float = 0.8, down_s: float = 0.9, pull_s: float = 0.9, hold_s: float = 0.7,
-                   thoracic: list[float] | None = None, arch_top: float = 0.0, lumbar: list[float] | None = None):
+                   thoracic: list[float] | None = None, arch_top: float = 0.0, lumbar: list[float] | None = None,
+                   setup: tuple[float, float, float] = (62.0, 55.0, -14.0)):
     """Per-frame Pose and event labels for a dead-stop set, one rep per entry of `flexion`
     (whole-spine flexion at the floor); thoracic: extra upper-back-only flexion per rep; arch_top:
-    lower-back extension (deg) held at each lockout, the arched finish some lifters show."""
+    lower-back extension (deg) held at each lockout, the arched finish some lifters show; setup:
+    trunk, thigh and shank angles at the floor (a squat-style start has a low thigh, a stiff-legged
+    one a high trunk)."""
     thoracic = thoracic or [0.0] * len(flexion)
     lumbar = lumbar or [0.0] * len(flexion)
-    setup = dict(trunk=62.0, thigh=55.0, shank=-14.0)
+    setup = dict(trunk=setup[0], thigh=setup[1], shank=setup[2])
     frames, events = [], []
 
     def add(p, tag=None):
@@ -178,6 +184,8 @@ def main() -> None:
     ap.add_argument("--light", type=float, default=1.0, help="lighting level (1 = studio)")
     ap.add_argument("--crf", type=int, default=20, help="H.264 quality of the clip (higher = more compression)")
     ap.add_argument("--seed", type=int, default=0, help="gym layout and colours")
+    ap.add_argument("--setup", default="62,55,-14", help="deadlift: trunk,thigh,shank degrees at the floor")
+    ap.add_argument("--lean", type=float, default=6.0, help="running: trunk lean, degrees")
     a = ap.parse_args()
     shirt = tuple(float(x) for x in a.shirt.split(","))
     bg = tuple(float(x) for x in a.background.split(","))
@@ -187,12 +195,13 @@ def main() -> None:
         gt = render_clip("deadlift", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
                          flexion=flex, hips_up=a.hips_up, lean_back=a.lean_back, arch_top=a.arch_top,
                          thoracic=[float(x) for x in a.thoracic.split(",")] if a.thoracic else None,
-                         lumbar=[float(x) for x in a.lumbar.split(",")] if a.lumbar else None)
+                         lumbar=[float(x) for x in a.lumbar.split(",")] if a.lumbar else None,
+                         setup=tuple(float(x) for x in a.setup.split(",")))
     else:
         size = tuple(int(x) for x in (a.size or "540x960").split("x"))
         gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
                          seconds=a.seconds, cadence=a.cadence,
-                         overstride=a.overstride, lumbar_ext=a.lumbar_ext)
+                         overstride=a.overstride, lumbar_ext=a.lumbar_ext, lean=a.lean)
     print(f"{a.out}: {len(gt['frames'])} frames in {gt['render_seconds']} s")
 
 

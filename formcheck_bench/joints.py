@@ -1,0 +1,191 @@
+"""The joint-centre correction (formcheck/joints.py): how it is learned, how it is scored, and the
+script that rebuilds the shipped ONNX model.
+
+    python -m formcheck.bench joints            held-out-body accuracy, printed (no file written)
+    python -m formcheck.bench joints --fit      also refit on every body and rewrite the model
+
+Data: every rendered synthetic clip with ground truth under --dir (the plain grid, the gym grid
+and the extra bodies in joints/), its MediaPipe track (cached by content hash) conditioned as the
+analysers condition it, and the rig's projected joint centres per frame. Targets are the offsets
+(joint centre - landmark) in torso lengths along the person's forward and downward directions.
+Clips with the barbell (gym deadlifts) are scored but never trained on: behind the plates the
+landmarks are not near any joint (see README), and a correction must not learn that.
+
+Scoring is leave-one-body-out: for each body, the correction is fitted on the other bodies'
+clips and the angles are scored on this body's clips, so no figure comes from a training render.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+import numpy as np
+
+from formcheck.joints import PER_KIND
+
+BODY_ORDER = ("base", "slim", "heavy", "tall", "short")
+RIDGE = 1e-3          # tiny: 7 features, thousands of frames; only keeps the solve well-posed
+TRAIN_STEP = 2        # every 2nd frame: neighbours are nearly the same pose
+
+
+def clips(folder: str) -> list[tuple[str, dict]]:
+    out = []
+    for sub in ("plain", "gym", "joints"):
+        for c in sorted(glob.glob(os.path.join(folder, sub, "*.mp4"))):
+            g = c[:-4] + ".gt.json"
+            if os.path.exists(g):
+                out.append((c, json.load(open(g))))
+    return out
+
+
+def load(path: str, gt: dict, cache: str) -> dict:
+    from formcheck import deadlift, running
+    from formcheck.joints import JOINTS, features, unproject, view_yaw
+    from formcheck.signals import condition
+    from .bench import cached_track
+    track = cached_track(path, cache)
+    c = condition(track, deadlift.CUTOFF_HZ if gt["kind"] == "deadlift" else running.CUTOFF_HZ)
+    n = min(len(track), len(gt["frames"]))
+    J = {k: v[:n] for k, v in c.joints.items()}
+    f = c.facing_sign
+    yaw = c.yaw_deg
+    P = {k: np.array([fr["points"][k] for fr in gt["frames"][:n]], float) for k in JOINTS}
+    P.update(hip_mid=J["hip_mid"])  # the stretch's origin, shared by landmarks and truth
+    P = unproject(P, yaw)
+    Ju = unproject(J, yaw)
+    # the rig's near side is its left; the analysis must have found the same side
+    Y = np.concatenate([np.stack([(P[k][:, 0] - Ju[k][:, 0]) * f, P[k][:, 1] - Ju[k][:, 1]], axis=1) / c.torso_len
+                        for k in JOINTS], axis=1)
+    truth = {k: np.array([fr[k] for fr in gt["frames"][:n]], float) for k in ("hip_deg", "knee_deg", "trunk_deg")}
+    return dict(clip=os.path.basename(path), kind=gt["kind"], body=gt["body"], yaw=gt["yaw_deg"],
+                barbell=bool(gt.get("gym")) and gt["kind"] == "deadlift", side=c.side, J=J, facing=f,
+                yaw_est=yaw, torso=c.torso_len, X=features(Ju, f, gt["kind"], yaw_deg=yaw), Y=Y, truth=truth)
+
+
+def fit(data: list[dict]) -> np.ndarray:
+    """Ridge least squares, (14, 8). Rows with any NaN are dropped."""
+    X = np.concatenate([d["X"][::TRAIN_STEP] for d in data])
+    Y = np.concatenate([d["Y"][::TRAIN_STEP] for d in data])
+    ok = np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Y), axis=1)
+    X, Y = X[ok], Y[ok]
+    pen = np.ones(X.shape[1])
+    pen[::PER_KIND] = 0.0  # intercepts unpenalised
+    A = X.T @ X + RIDGE * len(X) * np.diag(pen)
+    return np.linalg.solve(A, X.T @ Y)
+
+
+def angles(J: dict, facing: float, kind: str) -> dict[str, np.ndarray]:
+    from formcheck.joints import trunk_line
+    from formcheck.signals import incline_from_vertical, joint_angle
+    return {"hip_deg": joint_angle(J["shoulder"], J["hip"], J["knee"]),
+            "knee_deg": joint_angle(J["hip"], J["knee"], J["ankle"]),
+            "trunk_deg": incline_from_vertical(*trunk_line(J, kind), facing)}
+
+
+def errors(d: dict, weights: np.ndarray | None, trained=None) -> dict[str, np.ndarray]:
+    """Angle minus truth per frame: from raw landmarks (weights None, the old way: no stretch,
+    the landmark midpoints' trunk) or from joint centres with these weights."""
+    from formcheck.joints import joint_centres
+    from formcheck.signals import incline_from_vertical
+    if weights is None:
+        a = angles(d["J"], d["facing"], d["kind"])
+        a["trunk_deg"] = incline_from_vertical(d["J"]["hip_mid"], d["J"]["shoulder_mid"], d["facing"])
+    else:
+        a = angles(joint_centres(d["J"], d["facing"], d["torso"], d["kind"], d["yaw_est"], weights, trained),
+                   d["facing"], d["kind"])
+    return {k: (a[k] - d["truth"][k]) for k in a}
+
+
+def trained_range(data: list[dict], kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """1st-99th percentile of trunk, thigh and shank inclination (degrees) over the training frames."""
+    k = PER_KIND * ("deadlift", "running").index(kind)
+    X = np.concatenate([d["X"] for d in data if d["kind"] == kind])
+    a = np.degrees(np.stack([np.arctan2(X[:, k + i], X[:, k + i + 1]) for i in (1, 3, 5)], axis=1))
+    a = a[np.all(np.isfinite(a), axis=1)]
+    return np.percentile(a, 1, axis=0), np.percentile(a, 99, axis=0)
+
+
+def write_onnx(W: np.ndarray, path: str, ranges: dict) -> None:
+    """X (N, 16) float32 -> offsets (N, 8): one MatMul. Built with the onnx package (dev only)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    w = numpy_helper.from_array(W.astype(np.float32), name="W")
+    node = helper.make_node("MatMul", ["features", "W"], ["offsets"])
+    graph = helper.make_graph([node], "joint_centres",
+                              [helper.make_tensor_value_info("features", TensorProto.FLOAT, [None, W.shape[0]])],
+                              [helper.make_tensor_value_info("offsets", TensorProto.FLOAT, [None, W.shape[1]])], [w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="formcheck_bench.joints")
+    model.ir_version = 8  # readable by any onnxruntime from 1.10 on
+    model.doc_string = ("Landmark -> joint-centre offsets (torso lengths, forward/down, shoulder hip knee ankle) "
+                        "from [1, sin/cos trunk, thigh, shank inclination]; fitted on synthetic renders.")
+    for kind, (lo, hi) in ranges.items():
+        p = model.metadata_props.add()
+        p.key, p.value = f"range_{kind}", ",".join(f"{x:.1f}" for x in list(lo) + list(hi))
+    onnx.checker.check_model(model)
+    tmp = path + ".part"
+    onnx.save(model, tmp)
+    os.replace(tmp, path)
+
+
+def run(folder: str, cache: str, refit: bool = False, json_out: str | None = None) -> dict:
+    import warnings
+    warnings.simplefilter("ignore", RuntimeWarning)
+    from formcheck.joints import MODEL_PATH
+    data = [load(p, g, cache) for p, g in clips(folder)]
+    train_ok = [d for d in data if not d["barbell"]]
+    bodies = [b for b in BODY_ORDER if any(d["body"] == b for d in data)]
+    res: dict = {"clips": len(data), "bodies": bodies, "folds": {}}
+    pooled: dict = {}
+    for b in bodies:
+        train = [d for d in train_ok if d["body"] != b]
+        W = fit(train)
+        ranges = {k: trained_range(train, k) for k in ("deadlift", "running")}
+        for d in data:
+            if d["body"] != b:
+                continue
+            group = ("deadlift + barbell" if d["barbell"] else d["kind"] + (" oblique" if d["yaw"] != 0 else " side-on"))
+            for label, w in (("landmarks", None), ("joint centres", W)):
+                for k, e in errors(d, w, ranges[d["kind"]]).items():
+                    pooled.setdefault((group, k, label), []).append(e[np.isfinite(e)])
+    print(f"joint-centre correction, leave-one-body-out ({', '.join(bodies)}; {len(data)} clips; "
+          f"fitted without the held-out body, no barbell clips in any fit)")
+    print(f"{'clips':22s} {'angle':10s} {'landmarks |err| med / p95':>27s} {'joint centres |err| med / p95':>31s}")
+    table = []
+    for group in ("deadlift side-on", "deadlift oblique", "deadlift all", "running side-on", "running oblique", "deadlift + barbell"):
+        for k in ("hip_deg", "knee_deg", "trunk_deg"):
+            row = {"clips": group, "angle": k}
+            for label in ("landmarks", "joint centres"):
+                e = (pooled.get(("deadlift side-on", k, label), []) + pooled.get(("deadlift oblique", k, label), [])
+                     if group == "deadlift all" else pooled.get((group, k, label)))
+                if not e:
+                    continue
+                e = np.abs(np.concatenate(e))
+                row[label] = (round(float(np.median(e)), 2), round(float(np.percentile(e, 95)), 2), int(len(e)))
+            if "landmarks" in row:
+                table.append(row)
+                lm, jc = row["landmarks"], row.get("joint centres", (None, None, 0))
+                print(f"{group:22s} {k:10s} {lm[0]:>13} / {lm[1]:<11} {jc[0]:>15} / {jc[1]:<13} (n={lm[2]})")
+    res["table"] = table
+    W = fit(train_ok)
+    res["weights_all_bodies"] = W.round(4).tolist()
+    if refit:
+        os.makedirs(os.path.dirname(MODEL_PATH), exist_ok=True)
+        ranges = {k: trained_range(train_ok, k) for k in ("deadlift", "running")}
+        write_onnx(W, MODEL_PATH, ranges)
+        for k, (lo, hi) in ranges.items():
+            print(f"{k}: fitted on trunk {lo[0]:.0f}..{hi[0]:.0f}, thigh {lo[1]:.0f}..{hi[1]:.0f}, shank {lo[2]:.0f}..{hi[2]:.0f} deg "
+                  "(outside: clipped, never extrapolated)")
+        print(f"wrote {MODEL_PATH} (fitted on {len(train_ok)} clips, {len(bodies)} bodies)")
+    from formcheck.joints import JOINTS, KINDS, features
+    for kind in KINDS:  # the offsets standing upright (all inclinations 0), to read them as anatomy
+        x = np.zeros((1, PER_KIND * len(KINDS)))
+        x[0, PER_KIND * KINDS.index(kind) + np.array([0, 2, 4, 6])] = 1.0
+        o = (x @ W).reshape(-1, 2)
+        print(f"{kind} offsets standing (joint centre - landmark, torso lengths, forward / down): " +
+              ", ".join(f"{j} {a:+.3f} / {b:+.3f}" for j, (a, b) in zip(JOINTS, o)))
+    res["yaw_estimates"] = {d["clip"]: (d["yaw"], round(d["yaw_est"], 1)) for d in data}
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(res, fh, indent=2)
+    return res

@@ -1,0 +1,104 @@
+"""The joint-centre correction (formcheck/joints.py): the shipped model, mirror symmetry, the
+oblique-camera stretch and no extrapolation. Accuracy itself is `python -m formcheck.bench joints`."""
+import numpy as np
+import pytest
+
+from formcheck import deadlift, joints
+from formcheck.joints import joint_centres, trained_range, unproject, view_yaw
+from formcheck.signals import condition, joint_angle
+from formcheck.types import L_SHOULDER, R_SHOULDER, PoseTrack
+from tests.synth import deadlift_track
+
+
+def _upright(n=5, facing=1.0, torso=100.0):
+    """A standing body's conditioned joints, person facing +x (facing=1) or -x."""
+    def p(x, y):
+        return np.tile([[500.0 + facing * x, y]], (n, 1))
+    J = dict(shoulder=p(0, 100), hip=p(0, 100 + torso), knee=p(0, 190 + torso), ankle=p(0, 280 + torso))
+    J.update({"far_" + k: v.copy() for k, v in J.items()})
+    J["shoulder_mid"], J["hip_mid"] = J["shoulder"].copy(), J["hip"].copy()
+    J["heel"] = p(-10, 290 + torso)
+    return J
+
+
+def test_the_shipped_model_moves_landmarks_to_where_the_joints_are():
+    """Standing, MediaPipe's hip landmark is ahead of the hip joint centre and its shoulder
+    landmark above the shoulder joint (measured on the renders): the shipped ONNX model, run with
+    onnxruntime, moves them back and down by a few percent of a torso, and no further."""
+    J = _upright()
+    C = joint_centres(J, 1.0, 100.0, "deadlift")
+    d_hip, d_sh = C["hip"][0] - J["hip"][0], C["shoulder"][0] - J["shoulder"][0]
+    assert -10 < d_hip[0] < -2          # back (the person faces +x)
+    assert 0 < d_sh[1] < 8              # down
+    for k in ("shoulder", "hip", "knee", "ankle"):
+        assert np.all(np.abs(C[k] - J[k]) < 15), k
+    assert np.array_equal(C["lm_hip"], J["hip"])    # the landmark is kept beside it
+    assert np.array_equal(C["heel"], J["heel"])      # feet, hands: landmarks, untouched
+    lo, hi = trained_range("deadlift")
+    assert lo[0] < 0 < 45 < hi[0]       # it was fitted on upright to deeply bent trunks
+
+
+@pytest.mark.parametrize("kind", ["deadlift", "running"])
+def test_a_left_and_a_right_facing_lifter_get_the_same_angles(kind):
+    """Mirror test: the same body mirrored left-right gives the same joint angles."""
+    track = deadlift_track(reps=2)
+    flipped = PoseTrack(t=track.t, xy=track.xy.copy(), vis=track.vis, profile=track.profile, video=track.video)
+    flipped.xy[..., 0] = track.video.width - track.xy[..., 0]
+    out = []
+    for tr in (track, flipped):
+        c = condition(tr, deadlift.CUTOFF_HZ)
+        C = joint_centres(c.joints, c.facing_sign, c.torso_len, kind, c.yaw_deg)
+        out.append(joint_angle(C["shoulder"], C["hip"], C["knee"]))
+    assert np.nanmax(np.abs(out[0] - out[1])) < 1e-6
+    a, b = deadlift.analyze(track), deadlift.analyze(flipped)
+    for ra, rb in zip(a.reps, b.reps):
+        for k in ("liftoff_hip_deg", "liftoff_trunk_deg", "liftoff_knee_deg", "lockout_hyperext_deg"):
+            assert ra.metrics[k] == pytest.approx(rb.metrics[k], abs=1e-3), k
+
+
+def test_an_oblique_camera_is_measured_and_undone():
+    """Shoulders 0.65 x sin(yaw) torso lengths apart across the picture read as that yaw (its sign
+    from which shoulder is ahead), and the stretch by 1/cos(yaw) gives back a sagittal angle
+    foreshortened by the camera."""
+    xy = np.full((10, 33, 2), np.nan)
+    yaw = 20.0
+    xy[:, L_SHOULDER, 0] = 500.0
+    xy[:, R_SHOULDER, 0] = 500.0 + 0.65 * np.sin(np.radians(yaw)) * 100.0
+    assert view_yaw(xy, 100.0, "left", 1.0) == pytest.approx(yaw, abs=0.5)
+    # the far shoulder behind the near one: the camera sees a little of the back, the other sign
+    assert view_yaw(xy, 100.0, "left", -1.0) == pytest.approx(-yaw, abs=0.5)
+    assert view_yaw(xy, 100.0, "right", 1.0) == pytest.approx(-yaw, abs=0.5)
+    # a thigh 50 deg forward of vertical, filmed 20 deg off side-on: its x is shortened by cos(20)
+    th = np.radians(50.0)
+    J = {"hip_mid": np.array([[0.0, 0.0]]), "hip": np.array([[0.0, 0.0]]),
+         "knee": np.array([[np.sin(th) * np.cos(np.radians(yaw)), np.cos(th)]])}
+    seen = np.degrees(np.arctan2(J["knee"][0, 0], J["knee"][0, 1]))
+    U = unproject(J, yaw)
+    back = np.degrees(np.arctan2(U["knee"][0, 0], U["knee"][0, 1]))
+    assert seen < 48.5 and back == pytest.approx(50.0, abs=1e-6)
+    assert view_yaw(np.full((10, 33, 2), np.nan), 100.0, "left", 1.0) == 0.0  # nothing seen: no stretch
+    assert unproject(J, -yaw)["knee"][0, 0] == pytest.approx(U["knee"][0, 0])  # either side of side-on
+
+
+def test_poses_outside_the_renders_are_not_extrapolated():
+    """A 60 deg lean-back is in no training clip: it gets the offsets of the nearest covered pose,
+    so the correction stays a few percent of a torso instead of growing with the lean."""
+    J = _upright()
+    lean = _upright()
+    ang = np.radians(-60.0)
+    lean["shoulder"] = lean["hip"] + np.array([np.sin(ang) * 100.0, -np.cos(ang) * 100.0])
+    lean["shoulder_mid"] = lean["shoulder"].copy()
+    lo, hi = trained_range("deadlift")
+    assert lo[0] > -60
+    C = joint_centres(lean, 1.0, 100.0, "deadlift")
+    assert np.all(np.abs(C["shoulder"] - lean["shoulder"]) < 15)
+    X = joints.features(lean, 1.0, "deadlift", trained=(lo, hi))
+    Xe = joints.features(_with_trunk(J, lo[0]), 1.0, "deadlift", trained=(lo, hi))
+    assert np.allclose(X[:, 1:3], Xe[:, 1:3], atol=1e-6)  # the trunk clipped to the covered edge
+
+
+def _with_trunk(J, deg):
+    J = {k: v.copy() for k, v in J.items()}
+    a = np.radians(deg)
+    J["shoulder_mid"] = J["hip_mid"] + np.array([np.sin(a) * 100.0, -np.cos(a) * 100.0])
+    return J
