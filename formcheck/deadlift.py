@@ -79,8 +79,14 @@ def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_
             elif v <= lo:
                 cur = -1
         state[i] = cur
-    downs = [r for r in true_runs(state == 1) if t[r[1]] - t[r[0]] >= min_phase_s or r[0] == 0]
-    ups = [r for r in true_runs(state == -1) if t[r[1]] - t[r[0]] >= min_phase_s or r[1] == len(t) - 1]
+    # A clip may start in a set-up or end at lockout, so a phase touching either end counts
+    # however short; but an end phase must hold a few real samples (a state carries on through
+    # untracked frames, and one last sample crossing the line is noise, not a lockout).
+    def seen(r):
+        return int(np.sum(ok[r[0]:r[1] + 1]))
+    downs = [r for r in true_runs(state == 1) if t[r[1]] - t[r[0]] >= min_phase_s or (r[0] == 0 and seen(r) >= 3)]
+    ups = [r for r in true_runs(state == -1) if (t[r[1]] - t[r[0]] >= min_phase_s and seen(r) >= 3)
+           or (r[1] == len(t) - 1 and seen(r) >= 3)]
     pulls = []
     for d in downs:
         nxt = [u for u in ups if u[0] > d[1]]

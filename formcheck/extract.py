@@ -1,8 +1,8 @@
 """Pass 1: stream a video through the pose backend into a PoseTrack.
 
 One MediaPipe graph keeps one core busy. On a long enough clip a second process tracks the
-later part of the clip at the same time: it starts WARMUP_S before the split so its tracker and
-smoothing filters have settled, and both trackers cover OVERLAP_S after the split. The halves
+later part of the clip at the same time: it starts WARMUP_S before the split so its tracker has
+settled, and both trackers cover OVERLAP_S after the split. The halves
 are joined only if both saw the same frames there and followed the same person; otherwise this
 process simply carries on to the end alone, exactly as a single tracker would.
 """

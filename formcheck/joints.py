@@ -107,7 +107,7 @@ def _session():
 
 def trained_range(kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) degrees of trunk, thigh and shank inclination the shipped model was fitted on
-    (1st-99th percentile of the training frames), kept in the model file's metadata."""
+    (0.2nd-99.8th percentile of the training frames: the few lean-back frames count), kept in the model file's metadata."""
     meta = _session().get_modelmeta().custom_metadata_map
     r = np.array([float(x) for x in meta[f"range_{kind}"].split(",")]).reshape(2, 3)
     return r[0], r[1]

@@ -363,7 +363,7 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
 
 # What a cached pose track depends on besides the file's bytes: bump when pose.py or extract.py
 # change what a track holds, so a stale cache is never scored.
-POSE_CACHE_VERSION = "mp0.10.21-c1-640-v1"
+POSE_CACHE_VERSION = "mp0.10.21-c1-640-nosmooth-v2"
 
 
 def file_hash(path: str) -> str:

@@ -98,12 +98,12 @@ def errors(d: dict, weights: np.ndarray | None, trained=None) -> dict[str, np.nd
 
 
 def trained_range(data: list[dict], kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """1st-99th percentile of trunk, thigh and shank inclination (degrees) over the training frames."""
+    """0.2nd-99.8th percentile of trunk, thigh and shank inclination (degrees) over the training frames."""
     k = PER_KIND * ("deadlift", "running").index(kind)
     X = np.concatenate([d["X"] for d in data if d["kind"] == kind])
     a = np.degrees(np.stack([np.arctan2(X[:, k + i], X[:, k + i + 1]) for i in (1, 3, 5)], axis=1))
     a = a[np.all(np.isfinite(a), axis=1)]
-    return np.percentile(a, 1, axis=0), np.percentile(a, 99, axis=0)
+    return np.percentile(a, 0.2, axis=0), np.percentile(a, 99.8, axis=0)
 
 
 def write_onnx(W: np.ndarray, path: str, ranges: dict) -> None:
