@@ -4,8 +4,8 @@ these, not between raw landmarks.
 MediaPipe's "shoulder" is on the surface near the acromion and its "hip" is on the side of the
 pelvis, not at the joints. On synthetic renders with known joints the hip landmark sits about 5%
 of a torso length ahead of the hip joint centre and the shoulder landmark above the glenohumeral
-centre (README, "Hip hinge you can trust"); read between raw landmarks the hip angle was 7.4 deg
-off (median) on a flat back. A small correction learned on those renders moves each landmark to
+centre; read between raw landmarks the hip angle was 6.8 deg off (median) on side-on deadlifts
+of bodies the correction never saw, 1.9 between joint centres (README, "Joint angles"). A small correction learned on those renders moves each landmark to
 its joint centre: the offset (joint centre - landmark), in torso lengths along the person's
 forward and downward directions, as a linear function of the trunk, thigh and shank inclinations.
 
@@ -37,9 +37,9 @@ MAX_YAW_DEG = 40.0
 
 def view_yaw(xy: np.ndarray, torso: float, side: str, facing: float) -> float:
     """Camera yaw off side-on, degrees, from how far apart the two shoulder landmarks sit across
-    the picture (median over the clip); + when the far shoulder shows ahead of the near one (the
-    camera sees a little of the chest), - when behind (a little of the back). The shoulders, not
-    the hips: a plate in front of the hips pushes the hip pair apart."""
+    the picture (median over the clip); the sign says which side of side-on the camera stands
+    (+ when the far shoulder shows ahead of the near one, toward where the person faces). The
+    shoulders, not the hips: a plate in front of the hips pushes the hip pair apart."""
     from .types import SIDE_JOINTS
     near = SIDE_JOINTS.get(side)
     if near is None or not np.isfinite(torso) or torso <= 0:
@@ -63,6 +63,11 @@ def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "
     trunk = np.arctan2((J["shoulder_mid"][:, 0] - J["hip_mid"][:, 0]) * facing, J["hip_mid"][:, 1] - J["shoulder_mid"][:, 1])
     thigh = np.arctan2((J[prefix + "knee"][:, 0] - J[prefix + "hip"][:, 0]) * facing, J[prefix + "knee"][:, 1] - J[prefix + "hip"][:, 1])
     shank = np.arctan2((J[prefix + "ankle"][:, 0] - J[prefix + "knee"][:, 0]) * facing, J[prefix + "ankle"][:, 1] - J[prefix + "knee"][:, 1])
+    # A segment unseen on a frame (a knee behind a plate, feet out of the picture) takes its
+    # median over the clip here, so the joints that are seen still get their offsets; the unseen
+    # joint itself stays missing in joint_centres.
+    trunk, thigh, shank = (np.where(np.isfinite(a), a, np.nanmedian(a) if np.isfinite(a).any() else 0.0)
+                           for a in (trunk, thigh, shank))
     if trained is not None:
         # never extrapolate: a pose outside what the renders covered gets the offsets of the
         # nearest covered one (a 60 deg lean-back is not in any training clip)
@@ -114,7 +119,7 @@ def trained_range(kind: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def predict_offsets(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """(N, 8) offsets for feature rows X; NaN rows stay NaN. `weights` (16, 8) overrides the
+    """(N, 8) offsets for feature rows X (a row is NaN only when the whole clip lacks a segment). `weights` (16, 8) overrides the
     shipped model (the benchmark's held-out folds fit their own)."""
     out = np.full((len(X), 2 * len(JOINTS)), np.nan)
     ok = np.all(np.isfinite(X), axis=1)

@@ -778,8 +778,8 @@ def main() -> None:
     elif args.cmd == "accuracy":
         import warnings
         warnings.simplefilter("ignore", RuntimeWarning)
-        if args.grid == "gym":
-            accuracy_gym(args.dir, args.json)
+        if args.grid == "gym":  # its clips live in their own folder under --dir
+            accuracy_gym(os.path.join(args.dir, "gym"), args.json)
         else:
             accuracy(args.dir, args.quick, args.json)
 

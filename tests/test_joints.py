@@ -102,3 +102,15 @@ def _with_trunk(J, deg):
     a = np.radians(deg)
     J["shoulder_mid"] = J["hip_mid"] + np.array([np.sin(a) * 100.0, -np.cos(a) * 100.0])
     return J
+
+
+def test_a_joint_out_of_the_picture_costs_only_the_angles_that_use_it():
+    """Feet out of the picture on some frames: the knee and ankle are missing there, but the
+    shoulder and hip still get their joint centres, so the trunk angle is still measured."""
+    J = _upright(n=6)
+    for k in ("ankle", "far_ankle"):
+        J[k][2:4] = np.nan
+    C = joint_centres(J, 1.0, 100.0, "deadlift")
+    assert np.all(np.isfinite(C["shoulder_mid"])) and np.all(np.isfinite(C["hip_mid"]))
+    assert np.all(np.isfinite(C["hip"])) and np.all(np.isfinite(C["knee"]))
+    assert np.all(np.isnan(C["ankle"][2:4])) and np.all(np.isfinite(C["ankle"][[0, 1, 4, 5]]))
