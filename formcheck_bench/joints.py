@@ -41,7 +41,7 @@ def clips(folder: str) -> list[tuple[str, dict]]:
 
 def load(path: str, gt: dict, cache: str) -> dict:
     from formcheck import deadlift, running
-    from formcheck.joints import JOINTS, features, unproject, view_yaw
+    from formcheck.joints import JOINTS, features, unproject
     from formcheck.signals import condition
     from .bench import cached_track
     track = cached_track(path, cache)
@@ -54,7 +54,9 @@ def load(path: str, gt: dict, cache: str) -> dict:
     P.update(hip_mid=J["hip_mid"])  # the stretch's origin, shared by landmarks and truth
     P = unproject(P, yaw)
     Ju = unproject(J, yaw)
-    # the rig's near side is its left; the analysis must have found the same side
+    # the rig films its left side and its truth names those joints: the analysis must agree
+    if c.side != "left":
+        raise SystemExit(f"{path}: the analysis took the {c.side} side as the camera side; the rig films its left")
     Y = np.concatenate([np.stack([(P[k][:, 0] - Ju[k][:, 0]) * f, P[k][:, 1] - Ju[k][:, 1]], axis=1) / c.torso_len
                         for k in JOINTS], axis=1)
     truth = {k: np.array([fr[k] for fr in gt["frames"][:n]], float) for k in ("hip_deg", "knee_deg", "trunk_deg")}
@@ -64,7 +66,7 @@ def load(path: str, gt: dict, cache: str) -> dict:
 
 
 def fit(data: list[dict]) -> np.ndarray:
-    """Ridge least squares, (14, 8). Rows with any NaN are dropped."""
+    """Ridge least squares, (16, 8). Rows with any NaN are dropped."""
     X = np.concatenate([d["X"][::TRAIN_STEP] for d in data])
     Y = np.concatenate([d["Y"][::TRAIN_STEP] for d in data])
     ok = np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Y), axis=1)
@@ -135,7 +137,7 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
     data = [load(p, g, cache) for p, g in clips(folder)]
     train_ok = [d for d in data if not d["barbell"]]
     bodies = [b for b in BODY_ORDER if any(d["body"] == b for d in data)]
-    res: dict = {"clips": len(data), "bodies": bodies, "folds": {}}
+    res: dict = {"clips": len(data), "bodies": bodies}
     pooled: dict = {}
     for b in bodies:
         train = [d for d in train_ok if d["body"] != b]
