@@ -60,9 +60,12 @@ def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "
     block. `prefix` "far_"
     reads the far leg (the trunk is shared). `trained`: (low, high) degrees of trunk, thigh and
     shank that the model was fitted on; angles outside are clipped to them."""
-    trunk = np.arctan2((J["shoulder_mid"][:, 0] - J["hip_mid"][:, 0]) * facing, J["hip_mid"][:, 1] - J["shoulder_mid"][:, 1])
-    thigh = np.arctan2((J[prefix + "knee"][:, 0] - J[prefix + "hip"][:, 0]) * facing, J[prefix + "knee"][:, 1] - J[prefix + "hip"][:, 1])
-    shank = np.arctan2((J[prefix + "ankle"][:, 0] - J[prefix + "knee"][:, 0]) * facing, J[prefix + "ankle"][:, 1] - J[prefix + "knee"][:, 1])
+    from .signals import incline_from_vertical  # here: signals imports this module
+    # limbs point down: their inclination is the upward segment's, negated (+ = distal end ahead)
+    trunk, thigh, shank = (np.radians(a) for a in (
+        incline_from_vertical(J["hip_mid"], J["shoulder_mid"], facing),
+        -incline_from_vertical(J[prefix + "knee"], J[prefix + "hip"], facing),
+        -incline_from_vertical(J[prefix + "ankle"], J[prefix + "knee"], facing)))
     # A segment unseen on a frame (a knee behind a plate, feet out of the picture) takes its
     # median over the clip here, so the joints that are seen still get their offsets; the unseen
     # joint itself stays missing in joint_centres.
