@@ -37,7 +37,7 @@ GUIDE = """**Filming for a good reading**
 - Side-on: the camera at right angles to you (within ~20 deg), at hip height, 3-5 m away.
 - Whole body and the bar in frame for the whole set; one person in the picture.
 - 60 fps or more if your phone allows; good light; fitted clothing shows the back's outline.
-- Start filming before the first pull and stop after the last lockout. A plate in front of your hips is fine: the back is read from set-up to knee height."""
+- Start filming before the first pull and stop after the last lockout. A plate in front of your hips is fine for the back (read from set-up to knee height), but the lockout angles (lean-back) are not measured while the plate hides your hips."""
 
 
 RETENTION_DAYS = float(os.environ.get("FORMCHECK_RETENTION_DAYS", "7"))
@@ -45,9 +45,12 @@ RETENTION_DAYS = float(os.environ.get("FORMCHECK_RETENTION_DAYS", "7"))
 # The upload box used when the app runs with its upload route (formcheck/serve.py): the browser
 # sends the file itself (XMLHttpRequest with the File as body: read from disk as it goes, with
 # progress), the route writes it to disk as it arrives, and the script is told the content key.
+# The upload is told as a state value, not a trigger: Streamlit 1.60 merges a rerun requested
+# while another is pending keeping only button and chat triggers (script_requests.
+# _coalesce_widget_states), so a component's trigger sent then was dropped and the upload ignored.
 _UPLOAD_JS = """
 export default function(component) {
-  const { data, setTriggerValue, parentElement } = component;
+  const { data, setStateValue, setTriggerValue, parentElement } = component;
   const input = parentElement.querySelector("input");
   const status = parentElement.querySelector(".status");
   input.accept = data.accept;
@@ -62,7 +65,7 @@ export default function(component) {
     xhr.onload = () => {
       let r = {};
       try { r = JSON.parse(xhr.responseText); } catch (err) {}
-      if (xhr.status === 200) { status.textContent = "Uploaded " + r.name + "."; setTriggerValue("uploaded", r); }
+      if (xhr.status === 200) { status.textContent = "Uploaded " + r.name + "."; r.at = Date.now(); setStateValue("uploaded", r); }
       else { status.textContent = ""; setTriggerValue("failed", r.error || ("Upload failed (" + xhr.status + ").")); }
       input.value = "";
     };
@@ -90,12 +93,16 @@ def upload_box() -> dict | None:
                   key="upload_box", on_uploaded_change=lambda: None, on_failed_change=lambda: None)
         if res.failed:
             st.error(res.failed)
-        u = res.uploaded
+        u = res.uploaded  # the latest upload, on every run: new only if it is not the one shown
         # what the page says is checked, not trusted: a content key and a video file name
         if isinstance(u, dict) and re.fullmatch(r"[0-9a-f]{20}", str(u.get("key", ""))) \
                 and os.path.splitext(str(u.get("name", "")))[1].lower() in uploads.VIDEO_EXTS:
             name = os.path.basename(str(u["name"]))
-            return {"id": u["key"] + name, "path": uploads.stored_name(CACHE, u["key"], name), "key": u["key"], "name": name}
+            uid = f"{u['key']}{name}@{u.get('at')}"
+            mine = st.session_state.get("upload")
+            if mine is not None and mine["id"] == uid:
+                return None
+            return {"id": uid, "path": uploads.stored_name(CACHE, u["key"], name), "key": u["key"], "name": name}
         return None
     upload = st.file_uploader("Upload a video (mp4 or mov)", type=[e.lstrip(".") for e in uploads.VIDEO_EXTS])
     mine = st.session_state.get("upload")

@@ -125,6 +125,9 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     return {
         "t": c.t,
         "trunk_deg": trunk,
+        # When things happen (rep finding, lockout) reads the landmark chord as MediaPipe placed it,
+        # also behind a plate: a guessed hip still rises and falls with the lifter. Never measured.
+        "chord_deg": incline_from_vertical(J.get("hip_mid_lm", J["hip_mid"]), J.get("shoulder_mid_lm", J["shoulder_mid"]), f),
         # + when the shoulders are behind the knee->hip line: hip hyperextension / leaning back.
         # Relative to the thigh, so a tilted phone does not read as a lean.
         "hip_hyperext_deg": (incline_from_vertical(C["knee"], C["hip"], f) - trunk + 180.0) % 360.0 - 180.0,
@@ -145,7 +148,7 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
 
 
 def analyze(track: PoseTrack) -> Analysis:
-    c = condition(track, CUTOFF_HZ)
+    c = condition(track, CUTOFF_HZ, plates=True)
     s = series(track, c)
     t = c.t
     warnings: list[str] = []
@@ -170,9 +173,10 @@ def analyze(track: PoseTrack) -> Analysis:
 
     # Reps: trunk angle is the hinge; in a front/rear view fall back to how far the shoulders drop.
     # Rep finding reads the landmark chord, not the joint-centre trunk: when to count a rep should
-    # not move with the correction model (it is what the rep counts were validated on).
+    # not move with the correction model (it is what the rep counts were validated on), and it
+    # reads the landmarks as placed, also behind a plate (series "chord_deg").
     if side_ok:
-        chord = incline_from_vertical(c.joints["hip_mid"], c.joints["shoulder_mid"], c.facing_sign)
+        chord = s["chord_deg"]
         # A lifter's trunk never tips past ~110 deg from vertical; beyond that the pose is flipped.
         hinge = np.where((chord > -45) & (chord < 110), chord, np.nan)
     else:
@@ -216,6 +220,7 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
         return None
     m = _metrics(ev, s, t, c)
     not_measured = _finish(m, withheld)
+    not_measured.update(_behind_plate(m, ev, c, not_measured))
     at = {k: t[ev[k]] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end")}
     faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
     return Rep(index=index, start_s=round(float(t[ev["liftoff"]]), 3), end_s=round(float(t[ev["end"]]), 3),
@@ -230,8 +235,9 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
     lockout, end of the hold, end of the rep. None when it is not a pull (no rise; feet moved)."""
     wy = s["wrist_y"]
     ds, de, us, ue = p["down_start"], p["down_end"], p["up_start"], p["up_end"]
-    # Lockout: the first frame at the top of the up phase (trunk within 3 deg of its most upright).
-    trunk_up = s["trunk_deg"][us:ue + 1]
+    # Lockout: the first frame at the top of the up phase (trunk within 3 deg of its most upright),
+    # timed on the landmark chord: a plate over the hips at the top hides the measured trunk.
+    trunk_up = s["chord_deg"][us:ue + 1]
     lock = us + int(np.flatnonzero(trunk_up <= np.nanmin(trunk_up) + 3.0)[0]) if np.isfinite(trunk_up).any() else us
     # Lift-off: the last moment the hands are at their lowest before the pull.
     win = np.arange(ds, lock + 1)
@@ -301,6 +307,11 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     # 80th percentile: the lean-back is often a moment of the hold, not all of it.
     m["lockout_hyperext_deg"] = float(np.percentile(hx, 80)) if len(hx) >= 3 else float("nan")
     m["lockout_hip_deg"] = float(np.nanmax(s["hip_deg"][lock_win])) if np.isfinite(s["hip_deg"][lock_win]).any() else float("nan")
+    if not np.isfinite(val("trunk_deg", lock)):
+        # unseen at the lockout itself (a plate over the hips): a frame of the lowering that
+        # comes into view later in the window is not the lockout
+        for k in ("lockout_trunk_deg", "lockout_hyperext_deg", "lockout_hip_deg"):
+            m[k] = float("nan")
     rr = s["back_rounding_deg"][setup:knee_pass + 1]
     rr = rr[np.isfinite(rr)]
     # 75th percentile, not the max: one bad mask frame must not make a rep "rounded".
@@ -320,6 +331,31 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     m["concentric_s"] = float(t[lock] - t[liftoff])
     m["rep_duration_s"] = float(t[end] - t[liftoff])
     return m
+
+
+# Which joints each event's angles read, and where: a metric left unmeasured because the plate
+# hid one of them says so (instead of a bare "not measured").
+_PLATE_READS = {
+    "liftoff_": (("liftoff", "liftoff"), ("shoulder", "hip", "knee", "ankle")),
+    "lockout_": (("lockout", "lockout"), ("shoulder", "hip", "knee")),
+}
+
+
+def _behind_plate(m: dict, ev: dict[str, int], c: Conditioned, known: dict[str, str]) -> dict[str, str]:
+    if c.behind_plate is None:
+        return {}
+    out = {}
+    for k, v in m.items():
+        if v is not None or k in known:
+            continue
+        for prefix, ((a, b), joints) in _PLATE_READS.items():
+            if k.startswith(prefix):
+                i0, i1 = max(0, ev[a] - 1), ev[b] + 2
+                hid = [j for j in joints if c.behind_plate[j][i0:i1].any()]
+                if hid:
+                    out[k] = (f"not measured: the {' and '.join(hid)} {'was' if len(hid) == 1 else 'were'} behind the "
+                              f"plate at {prefix.rstrip('_').replace('liftoff', 'lift-off')} (a landmark there is MediaPipe's guess)")
+    return out
 
 
 def _finish(m: dict[str, float | None], withheld: dict[str, str]) -> dict[str, str]:

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from . import plates
 from .pose import POSE_MAX_SIDE, BackendFactory, PoseEstimator
 from .types import (N_LANDMARKS, PROFILE_T, FormcheckError, trunk_ends,
                     PoseTrack)
@@ -39,13 +40,14 @@ class _Rows:
     """Per-frame pose rows, appended as frames stream past."""
 
     def __init__(self):
-        self.t, self.xy, self.vis, self.prof = [], [], [], []
+        self.t, self.xy, self.vis, self.prof, self.plates = [], [], [], [], []
 
-    def add(self, t, xy, vis, prof):
+    def add(self, t, xy, vis, prof, plates):
         self.t.append(t)
         self.xy.append(xy)
         self.vis.append(vis)
         self.prof.append(prof)
+        self.plates.append(plates)
 
     def __len__(self):
         return len(self.t)
@@ -55,7 +57,8 @@ class _Rows:
         return {"t": np.asarray(self.t, dtype=float),
                 "xy": np.asarray(self.xy, dtype=float).reshape(n, N_LANDMARKS, 2),
                 "vis": np.asarray(self.vis, dtype=float).reshape(n, N_LANDMARKS),
-                "prof": np.asarray(self.prof, dtype=float).reshape(n, 2, len(PROFILE_T))}
+                "prof": np.asarray(self.prof, dtype=float).reshape(n, 2, len(PROFILE_T)),
+                "plates": np.asarray(self.plates, dtype=float).reshape(n, plates.K, 3)}
 
 
 def _track_from(path: str, start_s: float | None, keep_from: float, rows: _Rows, stop=None,
@@ -64,9 +67,9 @@ def _track_from(path: str, start_s: float | None, keep_from: float, rows: _Rows,
         for i, (t, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE, start_s=start_s)):
             if max_frames is not None and i >= max_frames:
                 break
-            out = est.process(small, (img.shape[1], img.shape[0]))
+            xy, vis, prof = est.process(small, (img.shape[1], img.shape[0]))
             if t >= keep_from - 1e-9:
-                rows.add(t, *out)
+                rows.add(t, xy, vis, prof, plates.near_hands(small if small is not None else img, xy, img.shape[1]))
             if on_frame:
                 on_frame(t)
             if stop is not None and stop(t):
@@ -242,7 +245,20 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
     if progress:
         progress("pose", n, n)
     return PoseTrack(t=arr["t"], xy=arr["xy"], vis=arr["vis"], profile=arr["prof"], video=info,
-                     subject_note=SUBJECT_NOTE)
+                     subject_note=SUBJECT_NOTE, plates=arr["plates"])
+
+
+def add_plates(track: PoseTrack, path: str) -> PoseTrack:
+    """Look for plates in a track saved before tracks carried them (the benchmark's pose cache, the
+    bundled samples): decode the clip again, as extraction does, without re-running pose."""
+    found = []
+    for i, (_t, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE)):
+        if i >= len(track):
+            break
+        found.append(plates.near_hands(small if small is not None else img, track.xy[i], img.shape[1]))
+    found += [np.full((plates.K, 3), np.nan)] * (len(track) - len(found))
+    track.plates = np.asarray(found, dtype=float).reshape(len(track), plates.K, 3)
+    return track
 
 
 if __name__ == "__main__":

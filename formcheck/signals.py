@@ -14,7 +14,8 @@ from scipy.signal import butter, filtfilt
 
 from .joints import view_yaw
 from .thresholds import VIEW
-from .types import (L_HIP, L_SHOULDER, NOSE, R_HIP, R_SHOULDER, SIDE_JOINTS,
+from .types import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, NOSE, R_ANKLE, R_FOOT, R_HEEL, R_HIP,
+                    R_KNEE, R_SHOULDER, SIDE_JOINTS,
                     PoseTrack, ViewCheck, trunk_ends)
 
 VIS_MIN = 0.3          # MediaPipe visibility below this = not seen
@@ -103,6 +104,8 @@ class Conditioned:
     switches: list[float]            # times where the tracked body jumped (likely another person)
     missing: list[tuple[float, float]]  # stretches of >= 0.5 s with no person found
     yaw_deg: float = 0.0             # camera yaw off side-on, from the shoulders' spread (joints.view_yaw)
+    plate: np.ndarray | None = None  # (N, 3) the bar's plate per frame (x, y, r px), NaN where none (plates.py)
+    behind_plate: dict[str, np.ndarray] | None = None  # joint name -> (N,) True where the plate hid it
 
 
 def _median_torso(xy: np.ndarray) -> float:
@@ -159,14 +162,22 @@ def check_view(xy: np.ndarray, vis: np.ndarray, side: str, facing: float, torso:
                              "Hip, knee, trunk and back-shape angles need a side-on camera, so they are withheld."))
 
 
-def _pair_mid(track: PoseTrack, a: int, b: int) -> np.ndarray:
-    mid = 0.5 * (track.xy[:, a] + track.xy[:, b])
-    seen = np.maximum(track.vis[:, a], track.vis[:, b]) >= VIS_MIN
+def _pair_mid(xy: np.ndarray, vis: np.ndarray, a: int, b: int) -> np.ndarray:
+    mid = 0.5 * (xy[:, a] + xy[:, b])
+    seen = np.maximum(vis[:, a], vis[:, b]) >= VIS_MIN
     mid[~seen] = np.nan
     return mid
 
 
-def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
+# Landmarks a plate can hide that the angles use (not the hands: they hold the bar at its centre).
+PLATE_GATED = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, R_HEEL,
+               L_FOOT, R_FOOT]
+
+
+def condition(track: PoseTrack, cutoff_hz: float, plates: bool = False) -> Conditioned:
+    """plates: treat landmarks behind the bar's plate as missing (deadlift; formcheck/plates.py).
+    The midpoints as MediaPipe placed them stay under "hip_mid_lm"/"shoulder_mid_lm": rep
+    finding reads their timing, which a guess behind the plate still follows."""
     t = track.t
     n = len(t)
     dt = np.diff(t)
@@ -183,6 +194,22 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
     view = check_view(track.xy, vis, side, face, torso)
     joints: dict[str, np.ndarray] = {}
     rejected = 0
+    placed = track.xy.copy()  # as MediaPipe placed them, before the plate gate
+    plate, behind = None, None
+    if plates and track.plates is not None:
+        from .plates import hidden, plate_track
+        plate = plate_track(track.plates, track.xy, t, torso)
+        hid = hidden(track.xy, plate)
+        hid[:, [j for j in range(hid.shape[1]) if j not in PLATE_GATED]] = False
+        xy[hid] = np.nan
+        placed_mid = {"hip_mid_lm": _pair_mid(placed, vis, L_HIP, R_HIP),
+                      "shoulder_mid_lm": _pair_mid(placed, vis, L_SHOULDER, R_SHOULDER)}
+        gated = track.xy.copy()
+        gated[hid] = np.nan
+        behind = {name: hid[:, idx] for name, idx in SIDE_JOINTS[side].items()}
+        behind.update({f"far_{name}": hid[:, idx] for name, idx in SIDE_JOINTS[far].items()})
+    else:
+        gated, placed_mid = track.xy, {}
     raw = {name: xy[:, idx] for name, idx in SIDE_JOINTS[side].items()}
     # The far side too, under "far_": running needs both feet.
     raw.update({f"far_{name}": xy[:, idx] for name, idx in SIDE_JOINTS[far].items()})
@@ -190,8 +217,9 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
     # are guessed, but the midpoint of the pair is still the best 2D trunk line.
     # A pair counts only if at least one of its points is seen (a head leaving the frame
     # drags both shoulder guesses off the picture).
-    raw["hip_mid"] = _pair_mid(track, L_HIP, R_HIP)
-    raw["shoulder_mid"] = _pair_mid(track, L_SHOULDER, R_SHOULDER)
+    raw["hip_mid"] = _pair_mid(gated, vis, L_HIP, R_HIP)
+    raw["shoulder_mid"] = _pair_mid(gated, vis, L_SHOULDER, R_SHOULDER)
+    raw.update(placed_mid)
     raw["nose"] = xy[:, NOSE]
     for name, p in raw.items():
         q = np.empty_like(p)
@@ -204,7 +232,8 @@ def condition(track: PoseTrack, cutoff_hz: float) -> Conditioned:
     coverage = float(np.mean(track.detected)) if n else 0.0
     return Conditioned(t=t, fs=fs, side=side, facing_sign=face, joints=joints, torso_len=torso,
                        coverage=coverage, view=view, outlier_frames=rejected, switches=subject_switches(track, torso),
-                       missing=missing_spans(track), yaw_deg=view_yaw(track.xy, torso, side, face))
+                       missing=missing_spans(track), yaw_deg=view_yaw(track.xy, torso, side, face),
+                       plate=plate, behind_plate=behind)
 
 
 def missing_spans(track: PoseTrack, min_s: float = 0.5) -> list[tuple[float, float]]:

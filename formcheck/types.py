@@ -72,6 +72,8 @@ class PoseTrack:
               fraction of chord length, sampled at PROFILE_T; [:, 0] along the normal
               n = (-u_y, u_x) of the chord direction u, [:, 1] along -n. Which side is the back
               is decided by the analysis (it knows which way the person faces).
+    plates:   (N, K, 3) circles (x, y, r in source pixels) found near the hands, NaN-padded
+              (formcheck/plates.py picks the bar's plate from them); None: not looked for.
     """
 
     t: np.ndarray
@@ -80,12 +82,14 @@ class PoseTrack:
     profile: np.ndarray
     video: VideoInfo
     subject_note: str = ""
+    plates: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.t)
         assert self.xy.shape == (n, N_LANDMARKS, 2), self.xy.shape
         assert self.vis.shape == (n, N_LANDMARKS)
         assert self.profile.shape[:2] == (n, 2)
+        assert self.plates is None or (self.plates.shape[0] == n and self.plates.shape[2] == 3), self.plates.shape
 
     def __len__(self) -> int:
         return len(self.t)
@@ -95,9 +99,10 @@ class PoseTrack:
         return np.isfinite(self.xy[:, L_HIP, 0]) | np.isfinite(self.xy[:, R_HIP, 0])
 
     def save(self, path: str) -> None:
+        extra = {} if self.plates is None else {"plates": self.plates}
         np.savez_compressed(path, t=self.t, xy=self.xy, vis=self.vis, profile=self.profile,
                             video=np.array([repr(self.video.to_dict())]),
-                            subject_note=np.array([self.subject_note]))
+                            subject_note=np.array([self.subject_note]), **extra)
 
     @classmethod
     def load(cls, path: str) -> "PoseTrack":
@@ -105,7 +110,7 @@ class PoseTrack:
         d = np.load(path)
         info = VideoInfo(**ast.literal_eval(str(d["video"][0])))
         return cls(t=d["t"], xy=d["xy"], vis=d["vis"], profile=d["profile"], video=info,
-                   subject_note=str(d["subject_note"][0]))
+                   subject_note=str(d["subject_note"][0]), plates=d["plates"] if "plates" in d.files else None)
 
 
 @dataclass

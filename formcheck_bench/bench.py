@@ -384,9 +384,19 @@ def cached_track(path: str, folder: str):
     f = os.path.join(folder, f"{file_hash(path)[:24]}-{POSE_CACHE_VERSION}.npz")
     if os.path.exists(f):
         try:
-            return PoseTrack.load(f)
+            track = PoseTrack.load(f)
         except Exception:  # a torn write from an interrupted run: extract again
             os.remove(f)
+        else:
+            if track.plates is not None:
+                return track
+            # cached before tracks carried plate candidates: add them (decode only, no pose)
+            from formcheck.extract import add_plates
+            track = add_plates(track, path)
+            tmp = f + ".part.npz"
+            track.save(tmp)
+            os.replace(tmp, f)
+            return track
     track = extract_pose(path)
     tmp = f + ".part.npz"
     track.save(tmp)

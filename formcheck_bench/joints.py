@@ -45,7 +45,8 @@ def load(path: str, gt: dict, cache: str) -> dict:
     from formcheck.signals import condition
     from .bench import cached_track
     track = cached_track(path, cache)
-    c = condition(track, deadlift.CUTOFF_HZ if gt["kind"] == "deadlift" else running.CUTOFF_HZ)
+    dl = gt["kind"] == "deadlift"  # as the analysers condition it: the deadlift's plate gate on
+    c = condition(track, deadlift.CUTOFF_HZ if dl else running.CUTOFF_HZ, plates=dl)
     n = min(len(track), len(gt["frames"]))
     J = {k: v[:n] for k, v in c.joints.items()}
     f = c.facing_sign
@@ -139,6 +140,8 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
     bodies = [b for b in BODY_ORDER if any(d["body"] == b for d in data)]
     res: dict = {"clips": len(data), "bodies": bodies}
     pooled: dict = {}
+    frames: dict = {}  # frames per group: the share measured is what the plate gate and tracking leave
+    frames["deadlift all"] = 0
     for b in bodies:
         train = [d for d in train_ok if d["body"] != b]
         W = fit(train)
@@ -147,12 +150,15 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
             if d["body"] != b:
                 continue
             group = ("deadlift + barbell" if d["barbell"] else d["kind"] + (" oblique" if d["yaw"] != 0 else " side-on"))
+            frames[group] = frames.get(group, 0) + len(d["truth"]["hip_deg"])
             for label, w in (("landmarks", None), ("joint centres", W)):
                 for k, e in errors(d, w, ranges[d["kind"]]).items():
                     pooled.setdefault((group, k, label), []).append(e[np.isfinite(e)])
     print(f"joint-centre correction, leave-one-body-out ({', '.join(bodies)}; {len(data)} clips; "
           f"fitted without the held-out body, no barbell clips in any fit)")
-    print(f"{'clips':22s} {'angle':10s} {'landmarks |err| med / p95':>27s} {'joint centres |err| med / p95':>31s}")
+    frames["deadlift all"] = frames.get("deadlift side-on", 0) + frames.get("deadlift oblique", 0)
+    print(f"{'clips':22s} {'angle':10s} {'landmarks |err| med / p95':>27s} {'joint centres |err| med / p95':>31s}"
+          "  measured (of frames)")
     table = []
     for group in ("deadlift side-on", "deadlift oblique", "deadlift all", "running side-on", "running oblique", "deadlift + barbell"):
         for k in ("hip_deg", "knee_deg", "trunk_deg"):
@@ -167,7 +173,9 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
             if "landmarks" in row:
                 table.append(row)
                 lm, jc = row["landmarks"], row.get("joint centres", (None, None, 0))
-                print(f"{group:22s} {k:10s} {lm[0]:>13} / {lm[1]:<11} {jc[0]:>15} / {jc[1]:<13} (n={lm[2]})")
+                row["measured"] = round(jc[2] / max(1, frames[group]), 3)
+                print(f"{group:22s} {k:10s} {lm[0]:>13} / {lm[1]:<11} {jc[0]:>15} / {jc[1]:<13} "
+                      f"{row['measured']:.0%} of {frames[group]}")
     res["table"] = table
     W = fit(train_ok)
     res["weights_all_bodies"] = W.round(4).tolist()

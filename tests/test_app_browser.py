@@ -198,7 +198,10 @@ def test_compare_selection_resets_on_a_new_upload(server, tmp_path):
         assert picked(page) == [left, left]
         page.locator("input[type=file]").set_input_files(str(b))
         page.get_by_text("Uploaded second.mp4").wait_for(timeout=120_000)
-        page.get_by_text("Your clip: second.mp4").wait_for(timeout=300_000)
+        try:
+            page.get_by_text("Your clip: second.mp4").wait_for(timeout=300_000)
+        except Exception as e:  # say what the page showed instead (CI keeps only the log)
+            raise AssertionError("the new upload was not taken; the page showed:\n" + page.inner_text("body")[:3000]) from e
         # the page keeps the old clip's widgets on screen until the new run replaces them: poll
         t0 = time.time()
         while picked(page)[0] == picked(page)[1] and time.time() - t0 < 300:

@@ -58,12 +58,14 @@ def test_labelled_faults_fire(track_of):
     assert sum("squatting_deadlift" in c for c in reps_and_codes(squat)[1]) >= 8
     correct = analyze_track(track_of(DL, "other_kbdl_tby_01_correct.mp4"), "deadlift")
     assert all(not c for c in reps_and_codes(correct)[1])
-    # The labelled lean-back reads more lean-back than every rep of the correct clip. (It no longer
-    # crosses the 10 deg coaching line: between landmarks it read 10.07, but landmarks read +6 deg
-    # of lean-back on a flat synthetic lockout, and between joint centres it reads ~5; README.)
+    # The labelled lean-back: the near plate covers the hips at lockout, so the lean is not
+    # measured and the rep says why, instead of an angle read from MediaPipe's guess of a hidden
+    # hip (on the gym renders those guesses are 15-60 deg off; README). The kettlebell lifter's
+    # hips are in view at the top and are still measured.
     lean = analyze_track(track_of(DL, "dl_bichraix_06_bad_hyperext.mp4"), "deadlift")
-    flat = [r.metrics["lockout_hyperext_deg"] for r in correct.reps]
-    assert lean.reps[0].metrics["lockout_hyperext_deg"] > max(flat) + 2.0
+    assert lean.reps[0].metrics["lockout_hyperext_deg"] is None
+    assert "behind the plate at lockout" in lean.reps[0].not_measured["lockout_hyperext_deg"]
+    assert all(r.metrics["lockout_hyperext_deg"] is not None for r in correct.reps)
 
 
 def test_oblique_view_withholds_and_says_why(track_of):

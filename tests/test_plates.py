@@ -1,0 +1,69 @@
+"""A weight plate in front of the lifter: found in the picture, and what it hides is never measured."""
+import warnings
+
+import numpy as np
+import pytest
+
+from formcheck import deadlift, plates
+from formcheck.signals import condition
+from formcheck.types import L_HIP, L_WRIST, R_HIP, R_WRIST, PoseTrack
+from tests.synth import TRUNK, deadlift_track, pose_frame
+
+warnings.filterwarnings("ignore", category=RuntimeWarning)
+
+PLATE_R = 0.5 * TRUNK  # a 45 cm plate on a ~0.5 m torso, seen from ~3 m
+
+
+def with_plate(track: PoseTrack, where: str = "hands") -> PoseTrack:
+    """The track with one plate candidate per frame: at the hands (the bar's plate) or above the
+    head (a plate on a rack behind the lifter)."""
+    hands = 0.5 * (track.xy[:, L_WRIST] + track.xy[:, R_WRIST])
+    centre = hands if where == "hands" else hands - np.array([0.0, 3.5 * TRUNK])
+    c = np.full((len(track), plates.K, 3), np.nan)
+    c[:, 0, :2], c[:, 0, 2] = centre, PLATE_R
+    track.plates = c
+    return track
+
+
+def test_find_circles_finds_a_plate_at_the_hands_and_ignores_one_far_away():
+    cv2 = pytest.importorskip("cv2")
+    xy = pose_frame(0.0, 0.0, 0.0)  # standing: the hands hang at the hips
+    hands = 0.5 * (xy[L_WRIST] + xy[R_WRIST])
+    img = np.full((720, 1280), 150, np.uint8)
+    cv2.circle(img, (int(hands[0]), int(hands[1])), int(PLATE_R), 40, -1, cv2.LINE_AA)
+    cv2.circle(img, (150, 150), int(PLATE_R), 40, -1, cv2.LINE_AA)  # outside the search box
+    found = plates.find_circles(img, xy)
+    ok = found[np.isfinite(found[:, 2])]
+    assert len(ok) >= 1
+    best = ok[np.argmin(np.hypot(*(ok[:, :2] - hands).T))]
+    assert np.hypot(*(best[:2] - hands)) < 4 and best[2] == pytest.approx(PLATE_R, rel=0.06)
+    assert not np.any(np.hypot(ok[:, 0] - 150, ok[:, 1] - 150) < 20)
+    assert np.isnan(plates.find_circles(img, np.full_like(xy, np.nan))).all()  # no pose, no search
+
+
+def test_the_bars_plate_hides_the_hips_at_lockout_and_they_are_not_measured(tmp_path, landmarks_are_joint_centres):
+    plain = deadlift.analyze(deadlift_track(reps=2, lean_back=20))
+    assert all(r.metrics["lockout_hyperext_deg"] == pytest.approx(20, abs=4) for r in plain.reps)
+    tr = with_plate(deadlift_track(reps=2, lean_back=20))
+    tr.save(str(tmp_path / "t.npz"))  # the candidates travel with the track
+    tr = PoseTrack.load(str(tmp_path / "t.npz"))
+    c = condition(tr, deadlift.CUTOFF_HZ, plates=True)
+    assert np.allclose(c.plate[:, 2], PLATE_R)
+    hid = plates.hidden(tr.xy, c.plate)
+    standing = 0
+    assert hid[standing, L_HIP] and hid[standing, R_HIP] and not hid[standing, 0]
+    a = deadlift.analyze(tr)
+    assert len(a.reps) == len(plain.reps) == 2  # the rep is still timed on the placed landmarks
+    for r in a.reps:
+        for k in ("lockout_hyperext_deg", "lockout_trunk_deg", "lockout_hip_deg"):
+            assert r.metrics[k] is None
+            assert "behind the plate at lockout" in r.not_measured[k]
+        assert r.metrics["liftoff_trunk_deg"] == pytest.approx(plain.reps[0].metrics["liftoff_trunk_deg"], abs=2)
+    assert "lockout_lean_back" not in {f.code for r in a.reps for f in r.faults}
+
+
+def test_a_circle_away_from_the_hands_is_not_the_bars_plate(landmarks_are_joint_centres):
+    plain = deadlift.analyze(deadlift_track(reps=2, lean_back=20))
+    a = deadlift.analyze(with_plate(deadlift_track(reps=2, lean_back=20), where="above"))
+    assert [r.metrics for r in a.reps] == [r.metrics for r in plain.reps]
+    assert "lockout_lean_back" in {f.code for r in a.reps for f in r.faults}
