@@ -136,8 +136,9 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         "thigh_deg": thigh,
         "wrist_y": J["wrist"][:, 1],
         "hip_y": J["hip_mid"][:, 1],
+        "hip_y_lm": J.get("hip_mid_lm", J["hip_mid"])[:, 1],  # timing only (set-up): also behind a plate
         "shoulder_y": J["shoulder_mid"][:, 1],
-        "knee_y": J["knee"][:, 1],
+        "knee_y": J.get("knee_lm", J["knee"])[:, 1],  # timing only (the bar passing the knee)
         "ankle_x": J["ankle"][:, 0],
         "bar_ahead_fl": (bar_x - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "bar_x_fl": bar_x * f / fl if fl > 0 else np.full(len(c.t), np.nan),
@@ -238,7 +239,9 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
     # Lockout: the first frame at the top of the up phase (trunk within 3 deg of its most upright),
     # timed on the landmark chord: a plate over the hips at the top hides the measured trunk.
     trunk_up = s["chord_deg"][us:ue + 1]
-    lock = us + int(np.flatnonzero(trunk_up <= np.nanmin(trunk_up) + 3.0)[0]) if np.isfinite(trunk_up).any() else us
+    ok = np.isfinite(trunk_up)
+    upright = ok & (trunk_up <= np.nanmin(np.where(ok, trunk_up, np.nan)) + 3.0) if ok.any() else ok
+    lock = us + int(np.flatnonzero(upright)[0]) if upright.any() else us
     # Lift-off: the last moment the hands are at their lowest before the pull.
     win = np.arange(ds, lock + 1)
     w = wy[win]
@@ -258,7 +261,7 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
         knee_pass = early
     # Set-up: where the hips sit lowest in the second before lift-off.
     pre = np.arange(max(ds, int(np.searchsorted(t, t[liftoff] - 1.0))), liftoff + 1)
-    hy = s["hip_y"][pre]
+    hy = s["hip_y_lm"][pre]
     setup = int(pre[np.nanargmax(hy)]) if np.isfinite(hy).any() else liftoff
     # End: hands back at the floor in the next down phase, else the end of this lockout.
     end = ue

@@ -176,8 +176,9 @@ PLATE_GATED = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_
 
 def condition(track: PoseTrack, cutoff_hz: float, plates: bool = False) -> Conditioned:
     """plates: treat landmarks behind the bar's plate as missing (deadlift; formcheck/plates.py).
-    The midpoints as MediaPipe placed them stay under "hip_mid_lm"/"shoulder_mid_lm": rep
-    finding reads their timing, which a guess behind the plate still follows."""
+    The midpoints and the near knee as MediaPipe placed them stay under "hip_mid_lm",
+    "shoulder_mid_lm" and "knee_lm": when things happen (rep, lockout, set-up, the bar passing
+    the knee) is read from them, which a guess behind the plate still follows."""
     t = track.t
     n = len(t)
     dt = np.diff(t)
@@ -203,7 +204,9 @@ def condition(track: PoseTrack, cutoff_hz: float, plates: bool = False) -> Condi
         hid[:, [j for j in range(hid.shape[1]) if j not in PLATE_GATED]] = False
         xy[hid] = np.nan
         placed_mid = {"hip_mid_lm": _pair_mid(placed, vis, L_HIP, R_HIP),
-                      "shoulder_mid_lm": _pair_mid(placed, vis, L_SHOULDER, R_SHOULDER)}
+                      "shoulder_mid_lm": _pair_mid(placed, vis, L_SHOULDER, R_SHOULDER),
+                      "knee_lm": np.where((vis[:, SIDE_JOINTS[side]["knee"]] >= VIS_MIN)[:, None],
+                                          placed[:, SIDE_JOINTS[side]["knee"]], np.nan)}
         gated = track.xy.copy()
         gated[hid] = np.nan
         behind = {name: hid[:, idx] for name, idx in SIDE_JOINTS[side].items()}

@@ -378,29 +378,35 @@ def file_hash(path: str) -> str:
 def cached_track(path: str, folder: str):
     """The clip's PoseTrack, extracted once and kept under its content hash (and the pose
     version), so re-scoring after a threshold change takes seconds."""
+    import numpy as np
     from formcheck.extract import extract_pose
     from formcheck.types import PoseTrack
     os.makedirs(folder, exist_ok=True)
     f = os.path.join(folder, f"{file_hash(path)[:24]}-{POSE_CACHE_VERSION}.npz")
+    # The plate candidates are cached beside the track under their own version, so changing the
+    # plate finder re-reads the clip (decode only) without re-running MediaPipe.
+    from formcheck.plates import VERSION as PLATES_VERSION
+    fp = os.path.join(folder, f"{file_hash(path)[:24]}-plates-{PLATES_VERSION}.npy")
     if os.path.exists(f):
         try:
             track = PoseTrack.load(f)
         except Exception:  # a torn write from an interrupted run: extract again
             os.remove(f)
         else:
-            if track.plates is not None:
-                return track
-            # cached before tracks carried plate candidates: add them (decode only, no pose)
-            from formcheck.extract import add_plates
-            track = add_plates(track, path)
-            tmp = f + ".part.npz"
-            track.save(tmp)
-            os.replace(tmp, f)
+            if os.path.exists(fp):
+                track.plates = np.load(fp)
+            else:
+                from formcheck.extract import add_plates
+                track = add_plates(track, path)
+                np.save(fp + ".part.npy", track.plates)
+                os.replace(fp + ".part.npy", fp)
             return track
     track = extract_pose(path)
     tmp = f + ".part.npz"
     track.save(tmp)
     os.replace(tmp, f)
+    np.save(fp + ".part.npy", track.plates)
+    os.replace(fp + ".part.npy", fp)
     return track
 
 
