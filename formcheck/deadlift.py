@@ -143,6 +143,8 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         "bar_ahead_fl": (bar_x - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "bar_x_fl": bar_x * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ),
+        # the bar's plate (formcheck/plates.py), NaN where none: the overlay marks what it hid
+        **{f"plate_{k}": (c.plate[:, i] if c.plate is not None else np.full(len(c.t), np.nan)) for i, k in enumerate("xyr")},
         "upper_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, UPPER_SEGMENTS),
         "lower_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS),
     }

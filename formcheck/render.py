@@ -6,8 +6,10 @@ import math
 import cv2
 import numpy as np
 
+from . import plates
 from .contour import back_points
 from .exercise import get as get_exercise
+from .signals import PLATE_GATED
 from .types import L_HIP, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
@@ -124,6 +126,14 @@ class Overlay:
         lw = max(1, int(round(2 * self.scale)))
         xy = tr.xy[i]
         if np.isfinite(xy[L_HIP, 0]):
+            # A joint behind the bar's plate is MediaPipe's guess and is not measured: drawn as a
+            # hollow ring with grey bones, inside the plate's outline.
+            plate = np.array([self.a.series.get(f"plate_{k}", [np.nan] * (i + 1))[i] for k in "xyr"], float)
+            hid = np.zeros(len(xy), bool)
+            if np.isfinite(plate).all():
+                hid[PLATE_GATED] = plates.hidden(xy[None], plate[None])[0][PLATE_GATED]
+            if hid.any():
+                cv2.circle(img, _pt(plate[:2]), int(plate[2]), GREY, lw, cv2.LINE_AA)
             for side in SIDE_JOINTS:
                 j = SIDE_JOINTS[side]
                 near = side == self.side
@@ -131,11 +141,12 @@ class Overlay:
                 for b0, b1 in _BONES:
                     p0, p1 = _pt(xy[j[b0]]), _pt(xy[j[b1]])
                     if p0 and p1:
-                        cv2.line(img, p0, p1, col, lw * (2 if near else 1), cv2.LINE_AA)
+                        guessed = hid[j[b0]] or hid[j[b1]]
+                        cv2.line(img, p0, p1, GREY if guessed else col, lw * (2 if near and not guessed else 1), cv2.LINE_AA)
                 for name in ("shoulder", "hip", "knee", "ankle", "wrist"):
                     p = _pt(xy[j[name]])
                     if p and near:
-                        cv2.circle(img, p, lw * 3, WHITE, -1, cv2.LINE_AA)
+                        cv2.circle(img, p, lw * 3, WHITE, lw if hid[j[name]] else -1, cv2.LINE_AA)
             self._back(img, i, lw)
         self._panel(img, i)
         return img

@@ -53,3 +53,22 @@ def test_live_back_number_only_where_it_is_measured():
     ov.draw(np.zeros((480, 640, 3), np.uint8), a.reps[0].key_frames["lockout"] + 3)
     texts = [key[0] for key in ov._sprites]
     assert any(t.startswith("Back rounding*:") and t.rstrip().endswith("-") for t in texts), texts
+
+
+def test_joints_behind_the_plate_are_drawn_hollow_inside_its_outline():
+    from formcheck.types import L_HIP
+    from tests.test_plates import with_plate
+    tr = with_plate(deadlift_track(reps=1, lean_back=20))
+    a = deadlift.analyze(tr)
+    i = a.reps[0].key_frames["lockout"] + 3
+    ov = Overlay(tr, a, 1280, 720, 14.0)
+    img = ov.draw(np.zeros((720, 1280, 3), np.uint8), i)
+    hx, hy = np.round(tr.xy[i, L_HIP]).astype(int)
+
+    def white(im):  # white pixels within the dot's radius of the hip
+        win = im[hy - 6:hy + 7, hx - 6:hx + 7]
+        return int(np.all(win == 255, axis=-1).sum())
+    plain = deadlift_track(reps=1, lean_back=20)
+    dot = Overlay(plain, deadlift.analyze(plain), 1280, 720, 14.0).draw(np.zeros((720, 1280, 3), np.uint8), i)
+    assert white(img) < 0.6 * white(dot)  # a ring, not the filled dot of a seen joint: the hip there is a guess
+    assert (img == 150).all(axis=-1).sum() > (dot == 150).all(axis=-1).sum()  # grey bones and the plate's outline
