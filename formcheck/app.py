@@ -205,6 +205,8 @@ def show_verdict(job: dict) -> None:
                 st.markdown(f"- {line}")
             for cue in c.cues:
                 st.markdown(f"*Cue:* {cue}")
+            for u in c.unmeasured:
+                st.caption(u)
             # a callback: it runs before the rerun, so the video above is drawn from there
             st.button(f"Play from {c.jump_s:.1f} s", key=f"jump_{job['key']}_{a.exercise}_{i}",
                       on_click=st.session_state.__setitem__, args=(f"start_{job['key']}_{a.exercise}", c.jump_s))

@@ -144,6 +144,7 @@ def session_story(track: PoseTrack, a: Analysis, report: dict, video_path: str |
         story.append(_p(c.back, small))
         story += [_p("- " + f, small) for f in c.faults]
         story += [_p("Cue: " + q, small) for q in c.cues]
+        story += [_p(u, small) for u in c.unmeasured]
     for f in a.faults:
         story.append(_p(f"Whole set - {f.code.replace('_', ' ')} ({f.severity}): {f.message}", ss["Heading4"]))
         story.append(_p("Cue: " + f.cue, small))

@@ -25,6 +25,7 @@ class Card:
     cues: list[str] = field(default_factory=list)
     jump_s: float = 0.0         # where the video should start to show it (the earliest fault, else the rep)
     reps: tuple[int, ...] = ()
+    unmeasured: list[str] = field(default_factory=list)  # other numbers not measured here, with why: never a silent pass
 
 
 def _name(code: str) -> str:
@@ -72,9 +73,20 @@ def _card(a: Analysis, reps: list[Rep], title: str) -> Card:
         if worst.cue not in cues:
             cues.append(worst.cue)
     status = "fault" if hits else "ok" if measured else "unmeasured"
+    spec = get_exercise(a.exercise)
+    why: dict[str, list[str]] = {}  # label -> reasons, in order
+    for r in reps:
+        for k, reason in r.not_measured.items():
+            if k != spec.back_key and k not in a.withheld:
+                label = a.metric_info.get(k, {}).get("label", k)
+                why.setdefault(label, [])
+                if reason not in why[label]:
+                    why[label].append(reason)
+    unmeasured = [f"{label}: not measured - {'; '.join(x.removeprefix('not measured: ') for x in rs)}"
+                  for label, rs in why.items()]
     worst_t = min((f.start_s for _, f in hits), default=reps[0].start_s)
     return Card(title=title, status=status, back=back, faults=faults, cues=cues, jump_s=float(worst_t),
-                reps=tuple(r.index for r in reps))
+                reps=tuple(r.index for r in reps), unmeasured=unmeasured)
 
 
 def cards(a: Analysis) -> list[Card]:
@@ -116,4 +128,9 @@ def headline(a: Analysis, cs: list[Card]) -> tuple[str, str]:
         why = (f"the back was not measured on {of}" if unmeasured
                else "the tracked body jumped during the clip (see the warnings)")
         return "warning", f"{words}: no fault crossed its line, but {why} - this is not an all-clear."
+    partly = sorted({u.split(":")[0] for c in cs for u in c.unmeasured})
+    if partly:  # not a silent pass: say which numbers were not there to check
+        where = "" if n == 1 else f" on some {spec.units}"
+        return "success", (f"{words}: no fault crossed its line where it was measured; not measured{where}: "
+                           f"{', '.join(partly).lower()} (see each {spec.unit}).")
     return "success", f"{words}: no fault crossed its line."

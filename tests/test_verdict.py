@@ -89,3 +89,19 @@ def test_side_by_side_slowed_stacked_and_steppable(tmp_path):
     assert s.duration_s == pytest.approx(4 * f.duration_s, rel=0.1)
     assert (f.width, f.height) == (2 * s.width, 90 + 40) and s.height == 2 * (90 + 40)
     assert len(stills) == f.frames and stills[0][:2] == b"\xff\xd8"  # JPEG
+
+
+def test_a_rule_whose_angle_was_hidden_is_named_not_passed(landmarks_are_joint_centres):
+    """A lean-back behind the plate is not measured: the card says so and the headline is no plain all-clear."""
+    from formcheck import deadlift
+    from formcheck.verdict import cards, headline
+    from tests.synth import deadlift_track
+    from tests.test_plates import with_plate
+    a = deadlift.analyze(with_plate(deadlift_track(reps=2, lean_back=20)))
+    cs = cards(a)
+    assert all(any(u.startswith("Lean-back at lockout: not measured - the hip") and "behind the plate" in u
+                   for u in c.unmeasured) for c in cs)
+    level, text = headline(a, cs)
+    assert "where it was measured" in text and "lean-back at lockout" in text
+    clean = deadlift.analyze(deadlift_track(reps=2))
+    assert headline(clean, cards(clean))[1] == "2 reps: no fault crossed its line."
