@@ -99,9 +99,9 @@ def upload_box() -> dict | None:
                 and os.path.splitext(str(u.get("name", "")))[1].lower() in uploads.VIDEO_EXTS:
             name = os.path.basename(str(u["name"]))
             uid = f"{u['key']}{name}@{u.get('at')}"
-            mine = st.session_state.get("upload")
-            if mine is not None and mine["id"] == uid:
+            if st.session_state.get("upload_seen") == uid:  # taken already (maybe deleted since)
                 return None
+            st.session_state["upload_seen"] = uid
             return {"id": uid, "path": uploads.stored_name(CACHE, u["key"], name), "key": u["key"], "name": name}
         return None
     upload = st.file_uploader("Upload a video (mp4 or mov)", type=[e.lstrip(".") for e in uploads.VIDEO_EXTS])

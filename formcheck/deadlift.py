@@ -223,7 +223,7 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
         return None
     m = _metrics(ev, s, t, c)
     not_measured = _finish(m, withheld)
-    not_measured.update(_behind_plate(m, ev, c, not_measured))
+    not_measured.update(_behind_plate(m, ev, c, not_measured, withheld))
     at = {k: t[ev[k]] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end")}
     faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
     return Rep(index=index, start_s=round(float(t[ev["liftoff"]]), 3), end_s=round(float(t[ev["end"]]), 3),
@@ -281,7 +281,7 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
         x = x[np.isfinite(x)]
         return float(np.median(x[-5:]) - np.median(x[:5])) if len(x) >= 10 else 0.0
     span = slice(liftoff, min(after, len(t) - 1) + 1)
-    sa, sh = shift(s["ankle_x"][span]), shift(c.joints["hip_mid"][span, 0])
+    sa, sh = shift(s["ankle_x"][span]), shift(c.joints.get("hip_mid_lm", c.joints["hip_mid"])[span, 0])
     if sa * sh > 0 and min(abs(sa), abs(sh)) > 0.5 * c.torso_len:  # feet and hips moved together
         return None
     if lock <= liftoff:
@@ -338,28 +338,31 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     return m
 
 
-# Which joints each event's angles read, and where: a metric left unmeasured because the plate
-# hid one of them says so (instead of a bare "not measured").
-_PLATE_READS = {
-    "liftoff_": (("liftoff", "liftoff"), ("shoulder", "hip", "knee", "ankle")),
-    "lockout_": (("lockout", "lockout"), ("shoulder", "hip", "knee")),
-}
+# Which event each metric is read at (or between): a metric left unmeasured because the plate hid
+# a joint there, on either side, says so (instead of a bare "not measured").
+_PLATE_READS = (("liftoff_", ("liftoff", "liftoff")), ("lockout_", ("lockout", "lockout")),
+                ("bar_start", ("liftoff", "liftoff")), ("early_", ("setup", "early")), ("hip_lead", ("setup", "early")))
+_PLATE_JOINTS = ("shoulder", "hip", "knee", "ankle")
 
 
-def _behind_plate(m: dict, ev: dict[str, int], c: Conditioned, known: dict[str, str]) -> dict[str, str]:
+def _behind_plate(m: dict, ev: dict[str, int], c: Conditioned, known: dict[str, str],
+                  withheld: dict[str, str]) -> dict[str, str]:
     if c.behind_plate is None:
         return {}
     out = {}
     for k, v in m.items():
-        if v is not None or k in known:
+        if v is not None or k in known or k in withheld:
             continue
-        for prefix, ((a, b), joints) in _PLATE_READS.items():
+        for prefix, (a, b) in _PLATE_READS:
             if k.startswith(prefix):
                 i0, i1 = max(0, ev[a] - 1), ev[b] + 2
-                hid = [j for j in joints if c.behind_plate[j][i0:i1].any()]
+                hid = [("far " if far else "") + j for far in (False, True) for j in _PLATE_JOINTS
+                       if c.behind_plate[("far_" if far else "") + j][i0:i1].any()]
                 if hid:
+                    at = prefix.rstrip("_").replace("liftoff", "lift-off").replace("bar_start", "lift-off")
+                    at = "set-up to early pull" if a == "setup" else at
                     out[k] = (f"not measured: the {' and '.join(hid)} {'was' if len(hid) == 1 else 'were'} behind the "
-                              f"plate at {prefix.rstrip('_').replace('liftoff', 'lift-off')} (a landmark there is MediaPipe's guess)")
+                              f"plate at {at} (a landmark there is MediaPipe's guess)")
     return out
 
 

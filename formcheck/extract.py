@@ -252,9 +252,12 @@ def add_plates(track: PoseTrack, path: str) -> PoseTrack:
     """Look for plates in a track saved before tracks carried them (the benchmark's pose cache, the
     bundled samples): decode the clip again, as extraction does, without re-running pose."""
     found = []
-    for i, (_t, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE)):
+    for i, (t, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE)):
         if i >= len(track):
             break
+        if abs(t - track.t[i]) > 1e-3:  # not the frames the track was made from: leave it unlooked
+            track.plates = None
+            return track
         found.append(plates.near_hands(small if small is not None else img, track.xy[i], img.shape[1]))
     found += [np.full((plates.K, 3), np.nan)] * (len(track) - len(found))
     track.plates = np.asarray(found, dtype=float).reshape(len(track), plates.K, 3)

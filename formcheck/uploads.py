@@ -187,9 +187,13 @@ def load_track(cache: str, key: str) -> PoseTrack | None:
     if not os.path.exists(p):
         return None
     try:
-        return PoseTrack.load(p)
+        track = PoseTrack.load(p)
     except Exception:
         os.remove(p)
+    else:
+        if track.plates is not None:
+            return track
+        os.remove(p)  # cached before tracks carried plate candidates: without them no joint is gated
         return None
 
 

@@ -398,8 +398,9 @@ def cached_track(path: str, folder: str):
             else:
                 from formcheck.extract import add_plates
                 track = add_plates(track, path)
-                np.save(fp + ".part.npy", track.plates)
-                os.replace(fp + ".part.npy", fp)
+                if track.plates is not None:
+                    np.save(fp + ".part.npy", track.plates)
+                    os.replace(fp + ".part.npy", fp)
             return track
     track = extract_pose(path)
     tmp = f + ".part.npz"

@@ -111,4 +111,6 @@ def deadlift_track(reps: int = 3, fps: float = 30.0, rounding=0.0, hips_up: floa
     dorsal = 1 if facing > 0 else 0
     for i, b in enumerate(bulges):
         prof[i, dorsal] = back_profile(b)
-    return PoseTrack(t=np.arange(n) / fps, xy=xy, vis=vis, profile=prof, video=_info(n, fps))
+    # plates looked for and none found, as extraction leaves a clip without a barbell plate
+    return PoseTrack(t=np.arange(n) / fps, xy=xy, vis=vis, profile=prof, video=_info(n, fps),
+                     plates=np.full((n, 3, 3), np.nan))

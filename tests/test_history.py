@@ -195,6 +195,7 @@ def test_the_session_pdf_has_the_verdict_key_frame_plot_table_and_sources(tmp_pa
     assert "No key frame" in text
 
 
+@pytest.mark.slow  # 5-6 s: keeps the fast tier under a minute on 2 cores
 def test_the_history_pdf_and_the_history_command(hist, tmp_path, monkeypatch, capsys):
     from formcheck.cli import main
     from formcheck.pdf import history_pdf
@@ -228,6 +229,7 @@ def _history_page():
     history_page()
 
 
+@pytest.mark.slow  # 5-6 s: keeps the fast tier under a minute on 2 cores
 def test_the_history_page_shows_trends_a_session_and_deletes_an_athlete(tmp_path, monkeypatch):
     """The app's History page (AppTest) on three saved sessions: the lower-back summary over both
     exercises, a trend chart per exercise, the newest session open with its PDF, and deleting the

@@ -67,3 +67,35 @@ def test_a_circle_away_from_the_hands_is_not_the_bars_plate(landmarks_are_joint_
     a = deadlift.analyze(with_plate(deadlift_track(reps=2, lean_back=20), where="above"))
     assert [r.metrics for r in a.reps] == [r.metrics for r in plain.reps]
     assert "lockout_lean_back" in {f.code for r in a.reps for f in r.faults}
+
+
+def test_a_metric_lost_to_the_far_hip_behind_the_plate_says_so(landmarks_are_joint_centres):
+    """The trunk line runs through the hip pair's midpoint: the far hip alone behind the plate
+    loses it, and every metric lost that way says why (never a bare None)."""
+    from formcheck.signals import near_side
+    tr = deadlift_track(reps=1)
+    far = R_HIP if near_side(tr.vis) == "left" else L_HIP
+    near = L_HIP if far == R_HIP else R_HIP
+    tr.xy[:, far, 0] += 25.0
+    r = 60.0
+    c = np.full((len(tr), plates.K, 3), np.nan)
+    c[:, 0, 0], c[:, 0, 1], c[:, 0, 2] = tr.xy[:, near, 0] + 0.95 * r, tr.xy[:, near, 1], r
+    tr.plates = c
+    rep = deadlift.analyze(tr).reps[0]
+    lost = [k for k, v in rep.metrics.items() if v is None]
+    assert lost
+    for k in lost:
+        assert "far hip" in rep.not_measured.get(k, ""), (k, rep.not_measured)
+
+
+def test_a_cached_track_from_before_plates_is_not_reused(tmp_path):
+    """The app's pose cache: a track saved without plate candidates would skip the gate, so it is dropped."""
+    from formcheck import uploads
+    tr = deadlift_track(reps=1)
+    tr.plates = None  # as saved before tracks carried plate candidates
+    (tmp_path / "k").mkdir()
+    tr.save(str(tmp_path / "k" / "track.npz"))
+    assert uploads.load_track(str(tmp_path), "k") is None
+    assert not (tmp_path / "k" / "track.npz").exists()
+    uploads.save_track(str(tmp_path), "k", with_plate(tr))
+    assert uploads.load_track(str(tmp_path), "k").plates is not None
