@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .types import L_HIP, L_SHOULDER, L_WRIST, R_HIP, R_SHOULDER, R_WRIST
+from .types import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_FOOT, R_HEEL, R_HIP,
+                    R_KNEE, R_SHOULDER, R_WRIST)
 
 VERSION = "hough-alt-v1"  # bump when find_circles changes (the benchmark caches its output)
 K = 3                 # circle candidates kept per frame
@@ -118,8 +119,14 @@ def plate_track(circles: np.ndarray, xy: np.ndarray, t: np.ndarray, torso: float
     return out
 
 
+# Landmarks a plate can hide that the angles use (not the hands: they hold the bar at its centre).
+GATED = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, R_HEEL, L_FOOT, R_FOOT]
+
+
 def hidden(xy: np.ndarray, plate: np.ndarray) -> np.ndarray:
-    """(N, 33) True where the landmark lies behind the plate."""
-    d = np.linalg.norm(xy - plate[:, None, :2], axis=-1)
+    """(N, 33) True where one of the GATED landmarks lies behind the plate."""
+    d = np.linalg.norm(xy[:, GATED] - plate[:, None, :2], axis=-1)
+    out = np.zeros(xy.shape[:2], bool)
     with np.errstate(invalid="ignore"):
-        return d < INSIDE * plate[:, None, 2]
+        out[:, GATED] = d < INSIDE * plate[:, None, 2]
+    return out

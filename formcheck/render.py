@@ -9,7 +9,6 @@ import numpy as np
 from . import plates
 from .contour import back_points
 from .exercise import get as get_exercise
-from .signals import PLATE_GATED
 from .types import L_HIP, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
@@ -129,9 +128,7 @@ class Overlay:
             # A joint behind the bar's plate is MediaPipe's guess and is not measured: drawn as a
             # hollow ring with grey bones, inside the plate's outline.
             plate = np.array([self.a.series.get(f"plate_{k}", [np.nan] * (i + 1))[i] for k in "xyr"], float)
-            hid = np.zeros(len(xy), bool)
-            if np.isfinite(plate).all():
-                hid[PLATE_GATED] = plates.hidden(xy[None], plate[None])[0][PLATE_GATED]
+            hid = plates.hidden(xy[None], plate[None])[0]  # all False without a plate (NaN)
             if hid.any():
                 cv2.circle(img, _pt(plate[:2]), int(plate[2]), GREY, lw, cv2.LINE_AA)
             for side in SIDE_JOINTS:

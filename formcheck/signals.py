@@ -14,8 +14,7 @@ from scipy.signal import butter, filtfilt
 
 from .joints import view_yaw
 from .thresholds import VIEW
-from .types import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, NOSE, R_ANKLE, R_FOOT, R_HEEL, R_HIP,
-                    R_KNEE, R_SHOULDER, SIDE_JOINTS,
+from .types import (L_HIP, L_SHOULDER, NOSE, R_HIP, R_SHOULDER, SIDE_JOINTS,
                     PoseTrack, ViewCheck, trunk_ends)
 
 VIS_MIN = 0.3          # MediaPipe visibility below this = not seen
@@ -169,11 +168,6 @@ def _pair_mid(xy: np.ndarray, vis: np.ndarray, a: int, b: int) -> np.ndarray:
     return mid
 
 
-# Landmarks a plate can hide that the angles use (not the hands: they hold the bar at its centre).
-PLATE_GATED = [L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE, L_HEEL, R_HEEL,
-               L_FOOT, R_FOOT]
-
-
 def condition(track: PoseTrack, cutoff_hz: float, plates: bool = False) -> Conditioned:
     """plates: treat landmarks behind the bar's plate as missing (deadlift; formcheck/plates.py).
     The midpoints and the near knee as MediaPipe placed them stay under "hip_mid_lm",
@@ -195,24 +189,20 @@ def condition(track: PoseTrack, cutoff_hz: float, plates: bool = False) -> Condi
     view = check_view(track.xy, vis, side, face, torso)
     joints: dict[str, np.ndarray] = {}
     rejected = 0
-    placed = track.xy.copy()  # as MediaPipe placed them, before the plate gate
-    plate, behind = None, None
+    plate, behind, placed_mid = None, None, {}
+    gated = track.xy  # the landmarks with the plate's hidden ones missing (visibility not applied)
     if plates and track.plates is not None:
         from .plates import hidden, plate_track
         plate = plate_track(track.plates, track.xy, t, torso)
         hid = hidden(track.xy, plate)
-        hid[:, [j for j in range(hid.shape[1]) if j not in PLATE_GATED]] = False
         xy[hid] = np.nan
-        placed_mid = {"hip_mid_lm": _pair_mid(placed, vis, L_HIP, R_HIP),
-                      "shoulder_mid_lm": _pair_mid(placed, vis, L_SHOULDER, R_SHOULDER),
-                      "knee_lm": np.where((vis[:, SIDE_JOINTS[side]["knee"]] >= VIS_MIN)[:, None],
-                                          placed[:, SIDE_JOINTS[side]["knee"]], np.nan)}
-        gated = track.xy.copy()
-        gated[hid] = np.nan
+        gated = np.where(hid[..., None], np.nan, track.xy)
+        knee = SIDE_JOINTS[side]["knee"]
+        placed_mid = {"hip_mid_lm": _pair_mid(track.xy, vis, L_HIP, R_HIP),
+                      "shoulder_mid_lm": _pair_mid(track.xy, vis, L_SHOULDER, R_SHOULDER),
+                      "knee_lm": np.where((vis[:, knee] >= VIS_MIN)[:, None], track.xy[:, knee], np.nan)}
         behind = {name: hid[:, idx] for name, idx in SIDE_JOINTS[side].items()}
         behind.update({f"far_{name}": hid[:, idx] for name, idx in SIDE_JOINTS[far].items()})
-    else:
-        gated, placed_mid = track.xy, {}
     raw = {name: xy[:, idx] for name, idx in SIDE_JOINTS[side].items()}
     # The far side too, under "far_": running needs both feet.
     raw.update({f"far_{name}": xy[:, idx] for name, idx in SIDE_JOINTS[far].items()})
