@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .types import (L_ANKLE, L_FOOT, L_HEEL, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, R_ANKLE, R_FOOT, R_HEEL, R_HIP,
-                    R_KNEE, R_SHOULDER, R_WRIST)
+                    R_KNEE, R_SHOULDER, R_WRIST, trunk_ends)
 
 VERSION = "hough-alt-v1"  # bump when find_circles changes (the benchmark caches its output)
 K = 3                 # circle candidates kept per frame
@@ -35,19 +35,14 @@ INSIDE = 0.9          # a landmark nearer the centre than this many radii is beh
                       # (at the rim a joint half shows and MediaPipe places it well)
 
 
-def _torso(xy: np.ndarray) -> float:
-    hip = 0.5 * (xy[L_HIP] + xy[R_HIP])
-    sh = 0.5 * (xy[L_SHOULDER] + xy[R_SHOULDER])
-    return float(np.hypot(*(sh - hip)))
-
-
 def find_circles(gray: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """Up to K circles (x, y, r) in gray's pixels near this frame's hands, NaN-padded to (K, 3).
 
     gray: uint8 frame; xy: (33, 2) landmarks in the same pixels (NaN when no pose)."""
     import cv2
     out = np.full((K, 3), np.nan)
-    torso = _torso(xy)
+    hip, sh = trunk_ends(xy)
+    torso = float(np.hypot(*(sh - hip)))
     w2 = xy[[L_WRIST, R_WRIST]]
     seen = np.isfinite(w2).all(axis=1)
     hands = w2[seen].mean(axis=0) if seen.any() else np.full(2, np.nan)

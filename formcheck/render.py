@@ -73,6 +73,11 @@ class Overlay:
         self.spec = get_exercise(analysis.exercise)
         self.round_thr = rounding_threshold if rounding_threshold is not None else self.spec.back_rule.threshold
         self._sprites: dict = {}
+        # the bar's plate per frame (the deadlift's series; NaN where none or another exercise) and
+        # the joints it hid, worked out once
+        nan = np.full(len(track), np.nan)
+        self.plate = np.stack([np.asarray(analysis.series.get(f"plate_{k}", nan), float) for k in "xyr"], axis=1)
+        self.hidden = plates.hidden(track.xy, self.plate)
         spans = []
         for rep in analysis.reps:
             if only_rep is not None and rep.index != only_rep:
@@ -127,10 +132,9 @@ class Overlay:
         if np.isfinite(xy[L_HIP, 0]):
             # A joint behind the bar's plate is MediaPipe's guess and is not measured: drawn as a
             # hollow ring with grey bones, inside the plate's outline.
-            plate = np.array([self.a.series.get(f"plate_{k}", [np.nan] * (i + 1))[i] for k in "xyr"], float)
-            hid = plates.hidden(xy[None], plate[None])[0]  # all False without a plate (NaN)
+            hid = self.hidden[i]
             if hid.any():
-                cv2.circle(img, _pt(plate[:2]), int(plate[2]), GREY, lw, cv2.LINE_AA)
+                cv2.circle(img, _pt(self.plate[i, :2]), int(self.plate[i, 2]), GREY, lw, cv2.LINE_AA)
             for side in SIDE_JOINTS:
                 j = SIDE_JOINTS[side]
                 near = side == self.side

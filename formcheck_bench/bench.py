@@ -382,32 +382,31 @@ def cached_track(path: str, folder: str):
     from formcheck.extract import extract_pose
     from formcheck.types import PoseTrack
     os.makedirs(folder, exist_ok=True)
-    f = os.path.join(folder, f"{file_hash(path)[:24]}-{POSE_CACHE_VERSION}.npz")
+    h = file_hash(path)[:24]
+    f = os.path.join(folder, f"{h}-{POSE_CACHE_VERSION}.npz")
     # The plate candidates are cached beside the track under their own version, so changing the
     # plate finder re-reads the clip (decode only) without re-running MediaPipe.
     from formcheck.plates import VERSION as PLATES_VERSION
-    fp = os.path.join(folder, f"{file_hash(path)[:24]}-plates-{PLATES_VERSION}.npy")
+    fp = os.path.join(folder, f"{h}-plates-{PLATES_VERSION}.npy")
+    track = None
     if os.path.exists(f):
         try:
             track = PoseTrack.load(f)
         except Exception:  # a torn write from an interrupted run: extract again
             os.remove(f)
-        else:
-            if os.path.exists(fp):
-                track.plates = np.load(fp)
-            else:
-                from formcheck.extract import add_plates
-                track = add_plates(track, path)
-                if track.plates is not None:
-                    np.save(fp + ".part.npy", track.plates)
-                    os.replace(fp + ".part.npy", fp)
-            return track
-    track = extract_pose(path)
-    tmp = f + ".part.npz"
-    track.save(tmp)
-    os.replace(tmp, f)
-    np.save(fp + ".part.npy", track.plates)
-    os.replace(fp + ".part.npy", fp)
+    if track is not None and os.path.exists(fp):
+        track.plates = np.load(fp)
+        return track
+    if track is not None:
+        from formcheck.extract import add_plates
+        track = add_plates(track, path)
+    else:
+        track = extract_pose(path)
+        track.save(f + ".part.npz")
+        os.replace(f + ".part.npz", f)
+    if track.plates is not None:
+        np.save(fp + ".part.npy", track.plates)
+        os.replace(fp + ".part.npy", fp)
     return track
 
 
