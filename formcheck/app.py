@@ -144,7 +144,8 @@ def run_analysis(path: str, key: str, exercise: str) -> dict:
             bar = st.progress(0.0, text="Starting...")
 
             def progress(stage: str, i: int, n: int) -> None:
-                bar.progress(min(1.0, i / max(n, 1)), text=f"Finding the body: frame {i} of {n}")
+                what = "Looking past a person who stands still" if stage == "subject" else "Finding the body"
+                bar.progress(min(1.0, i / max(n, 1)), text=f"{what}: frame {i} of {n}")
             try:
                 track = extract_pose(path, progress)
             except FormcheckError as e:

@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import plates
+from . import plates, subject
 from .pose import POSE_MAX_SIDE, BackendFactory, PoseEstimator
 from .types import (N_LANDMARKS, PROFILE_T, FormcheckError, trunk_ends,
                     PoseTrack)
@@ -32,8 +32,6 @@ POSE_FPS = 25.0        # a conservative guess of one graph's frames/s, to balanc
 WARMUP_S = 1.0
 OVERLAP_S = 0.5
 SAME_SUBJECT = 0.15    # hip/shoulder centres within this many torso lengths in the overlap
-SUBJECT_NOTE = ("Subject: MediaPipe detects the most prominent person and then tracks them frame to frame; "
-                "a jump to another body is reported as a warning with its time.")
 
 
 class _Rows:
@@ -62,14 +60,19 @@ class _Rows:
 
 
 def _track_from(path: str, start_s: float | None, keep_from: float, rows: _Rows, stop=None,
-                max_frames: int | None = None, on_frame=None, backend: BackendFactory = PoseEstimator) -> None:
+                max_frames: int | None = None, on_frame=None, backend: BackendFactory = PoseEstimator,
+                paint=None) -> None:
+    """paint(i, t, small) -> small: a change to the pose frame before MediaPipe sees it (the
+    second pass of subject.py covers a bystander with it)."""
     with backend() as est:
         for i, (t, img, small) in enumerate(frames(path, max_side=POSE_MAX_SIDE, start_s=start_s)):
             if max_frames is not None and i >= max_frames:
                 break
+            if paint is not None:
+                small = paint(i, t, small)
             xy, vis, prof = est.process(small, (img.shape[1], img.shape[0]))
             if t >= keep_from - 1e-9:
-                rows.add(t, xy, vis, prof, plates.near_hands(small if small is not None else img, xy, img.shape[1]))
+                rows.add(t, xy, vis, prof, plates.near_hands(small, xy, img.shape[1]))
             if on_frame:
                 on_frame(t)
             if stop is not None and stop(t):
@@ -191,11 +194,13 @@ def _workers(duration_s: float, workers: int | None, max_frames: int | None) -> 
 
 
 def extract_pose(path: str, progress: Progress | None = None, max_frames: int | None = None,
-                 workers: int | None = None, backend: BackendFactory | None = None) -> PoseTrack:
+                 workers: int | None = None, backend: BackendFactory | None = None,
+                 pick_subject: bool = True) -> PoseTrack:
     """workers: pose processes (1 or 2); None = 2 on a multi-core machine for clips of
     PARALLEL_MIN_S or more (FORMCHECK_POSE_WORKERS overrides). backend: a factory of PoseBackend
     (default MediaPipe's PoseEstimator); another backend runs in this process alone, since the
-    helper process can only build the default."""
+    helper process can only build the default. pick_subject: if the person tracked stands
+    still, track the clip again past them (see subject.py and pick_subject below)."""
     info = probe(path)
     total = info.frames
     helper, split, joined = None, None, None
@@ -244,8 +249,45 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
         info.duration_s = round(float(arr["t"][-1] + np.median(np.diff(arr["t"]))), 3)
     if progress:
         progress("pose", n, n)
+    track = _as_track(arr, info)
+    if not pick_subject:
+        track.subject_note = subject.choose(track, None)[1]
+        return track
+    return choose_subject(track, path, progress, backend)
+
+
+def _as_track(arr: dict, info) -> PoseTrack:
     return PoseTrack(t=arr["t"], xy=arr["xy"], vis=arr["vis"], profile=arr["prof"], video=info,
-                     subject_note=SUBJECT_NOTE, plates=arr["plates"])
+                     plates=arr["plates"])
+
+
+def choose_subject(first: PoseTrack, path: str, progress: Progress | None = None,
+                   backend: BackendFactory | None = None) -> PoseTrack:
+    """The track of the person who moves. A first pass that followed someone standing still
+    is repeated with that person covered (one process: it is the rare case), and the moving
+    person found then is kept; the report's subject note says which and why."""
+    if not subject.motion(first).still:
+        first.subject_note = subject.choose(first, None)[1]
+        return first
+    rows = _Rows()
+    n = len(first)
+    last = [time.monotonic()]
+
+    def tick(_t):
+        if progress and time.monotonic() - last[0] > 0.25:
+            progress("subject", min(len(rows), n), n)
+            last[0] = time.monotonic()
+    _track_from(path, None, 0.0, rows, on_frame=tick, backend=backend or PoseEstimator,
+                paint=subject.painter(first), max_frames=n)
+    arr = rows.arrays()
+    second = None
+    if len(arr["t"]) == n and np.allclose(arr["t"], first.t, atol=1e-6):  # the same frames, or no swap
+        second = _as_track(arr, first.video)
+    if progress:
+        progress("subject", n, n)
+    chosen, note = subject.choose(first, second)
+    chosen.subject_note = note
+    return chosen
 
 
 def add_plates(track: PoseTrack, path: str) -> PoseTrack:
@@ -258,7 +300,7 @@ def add_plates(track: PoseTrack, path: str) -> PoseTrack:
         if abs(t - track.t[i]) > 1e-3:  # not the frames the track was made from: leave it unlooked
             track.plates = None
             return track
-        found.append(plates.near_hands(small if small is not None else img, track.xy[i], img.shape[1]))
+        found.append(plates.near_hands(small, track.xy[i], img.shape[1]))
     found += [np.full((plates.K, 3), np.nan)] * (len(track) - len(found))
     track.plates = np.asarray(found, dtype=float).reshape(len(track), plates.K, 3)
     return track

@@ -377,37 +377,51 @@ def file_hash(path: str) -> str:
 
 def cached_track(path: str, folder: str):
     """The clip's PoseTrack, extracted once and kept under its content hash (and the pose
-    version), so re-scoring after a threshold change takes seconds."""
+    version), so re-scoring after a threshold change takes seconds. The first pose pass, the
+    plate candidates and the subject's second pass (only for a clip whose first pass followed
+    someone standing still) are cached apart, each under its own version, so changing one does
+    not re-run the others."""
     import numpy as np
-    from formcheck.extract import extract_pose
+    from formcheck import subject
+    from formcheck.extract import add_plates, choose_subject, extract_pose
+    from formcheck.plates import VERSION as PLATES_VERSION
     from formcheck.types import PoseTrack
+
+    def load(f):
+        if os.path.exists(f):
+            try:
+                return PoseTrack.load(f)
+            except Exception:  # a torn write from an interrupted run: extract again
+                os.remove(f)
+        return None
+
+    def keep(f, save):
+        save(f + ".part")
+        os.replace(f + ".part" + (".npy" if f.endswith(".npy") else ".npz"), f)
+
     os.makedirs(folder, exist_ok=True)
     h = file_hash(path)[:24]
     f = os.path.join(folder, f"{h}-{POSE_CACHE_VERSION}.npz")
-    # The plate candidates are cached beside the track under their own version, so changing the
-    # plate finder re-reads the clip (decode only) without re-running MediaPipe.
-    from formcheck.plates import VERSION as PLATES_VERSION
     fp = os.path.join(folder, f"{h}-plates-{PLATES_VERSION}.npy")
-    track = None
-    if os.path.exists(f):
-        try:
-            track = PoseTrack.load(f)
-        except Exception:  # a torn write from an interrupted run: extract again
-            os.remove(f)
-    if track is not None and os.path.exists(fp):
+    fs = os.path.join(folder, f"{h}-subject-{subject.VERSION}-{PLATES_VERSION}.npz")
+    track = load(f)
+    if track is None:
+        track = extract_pose(path, pick_subject=False)
+        keep(f, track.save)
+    elif os.path.exists(fp):
         track.plates = np.load(fp)
-        return track
-    if track is not None:
-        from formcheck.extract import add_plates
-        track = add_plates(track, path)
     else:
-        track = extract_pose(path)
-        track.save(f + ".part.npz")
-        os.replace(f + ".part.npz", f)
-    if track.plates is not None:
-        np.save(fp + ".part.npy", track.plates)
-        os.replace(fp + ".part.npy", fp)
-    return track
+        track = add_plates(track, path)
+    if track.plates is not None and not os.path.exists(fp):
+        keep(fp, lambda g: np.save(g, track.plates))
+    if not subject.motion(track).still:
+        track.subject_note = subject.choose(track, None)[1]
+        return track
+    chosen = load(fs)
+    if chosen is None:
+        chosen = choose_subject(track, path)
+        keep(fs, chosen.save)
+    return chosen
 
 
 # --- real clips: the labelled reference (python -m formcheck.bench real) ------------------------

@@ -58,3 +58,18 @@ def test_front_view_withholds_sagittal_metrics(track_of):
 
 def test_deadlift_is_not_mistaken_for_a_run(track_of):
     assert choose_exercise(track_of("deadlift", "dl_formfit_01_good.mp4"))[0] == "deadlift"
+
+
+def test_the_sprinter_not_the_coach_standing_in_front():
+    """run_cez_treadmill_sprint_side_1: a coach stands still in the right foreground, larger than
+    the sprinter on the treadmill behind him; MediaPipe's detector picks the coach. The first 4 s
+    (the sprinter gets up to speed and runs in real time) are enough to tell them apart."""
+    from formcheck.extract import extract_pose
+    from formcheck.types import trunk_ends
+    from tests.conftest import clip
+    import numpy as np
+    tr = extract_pose(clip(RUN, "run_cez_treadmill_sprint_side_1.mp4"), max_frames=120)
+    hip, _ = trunk_ends(tr.xy)
+    # the coach stands at x ~ 0.75 of the 1280 px frame; the treadmill runs x ~ 0.2-0.6
+    assert np.nanmedian(hip[:, 0]) < 0.62 * tr.video.width, np.nanmedian(hip[:, 0])
+    assert "bystander" in tr.subject_note
