@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import find_peaks
 
+from . import playback
 from .contour import bend_series
+from .playback import MIN_STEP_S, step_period
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
 from .thresholds import RUNNING as R, fault_above, frame_rate_limits, gate_plausible, make_fault
 from .exercise import Exercise, Trend
@@ -19,8 +21,6 @@ from .types import (L_ELBOW, L_HIP, L_WRIST, R_ELBOW, R_HIP, R_WRIST,
                     Analysis, Fault, PoseTrack, Rep, trunk_ends)
 
 CUTOFF_HZ = 10.0            # running moves faster than lifting (Winter: ~8-12 Hz)
-MIN_STEP_S = 0.22           # 270 steps/min: faster than any runner
-SLOWMO_CADENCE = 110.0      # below this "running" is slow-motion playback, not a real cadence
 MIN_STEPS_PELVIS = R["pelvic_drop"].params["min_steps"]  # Dingenen 2018: average at least 7 steps
 TIMING = ("step_time_s", "cadence_spm", "shank_at_contact_deg", "heel_ahead_ll", "knee_flex_contact_deg",
           "hip_ext_toeoff_deg", "bounce_ll")  # hang on the instant of foot strike or toe-off
@@ -67,29 +67,9 @@ def arm_over_back(track: PoseTrack, facing: float) -> np.ndarray:
     return out
 
 
-def step_period(x: np.ndarray, fs: float, lo_s: float = MIN_STEP_S, hi_s: float = 4.0) -> float:
-    """Step period (s) from the autocorrelation of a signal that peaks once per step; NaN if no
-    clear rhythm. Counting peaks one by one is fooled by double peaks; the rhythm is not."""
-    y = x[np.isfinite(x)]
-    if len(y) < 3 * hi_s * fs / 2 and len(y) < 40:
-        return float("nan")
-    y = y - y.mean()
-    ac = np.correlate(y, y, mode="full")[len(y) - 1:]
-    ac = ac / (ac[0] + 1e-12)
-    lo, hi = max(1, int(lo_s * fs)), min(len(ac) - 1, int(hi_s * fs))
-    if hi <= lo + 2:
-        return float("nan")
-    pk, props = find_peaks(ac[lo:hi + 1], height=0.1)
-    if not len(pk):
-        return float("nan")
-    k = lo + int(pk[np.argmax(props["peak_heights"])])
-    # prefer the shortest lag with nearly the best correlation (half the stride, not the stride)
-    good = [lo + int(p) for p, h in zip(pk, props["peak_heights"]) if h >= 0.8 * ac[k]]
-    return float(min(good) / fs)
-
-
-def gait_events(c: Conditioned) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Foot-strike frames, which foot landed (True = near side), and toe-off frames."""
+def gait_events(c: Conditioned) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Foot-strike frames, which foot landed (True = near side), toe-off frames, and the step
+    period at each frame (playback.local_periods: a slowed or real-time stretch keeps its own)."""
     J, f, t = c.joints, c.facing_sign, c.t
     hip_x = J["hip_mid"][:, 0]
     ahead_near = (J["heel"][:, 0] - hip_x) * f
@@ -98,13 +78,11 @@ def gait_events(c: Conditioned) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     behind = np.fmin((J["toe"][:, 0] - hip_x) * f, (J["far_toe"][:, 0] - hip_x) * f)
     period = step_period(lead, c.fs)
     if not np.isfinite(period):  # no steady rhythm: peaks would be noise
-        return np.array([], int), np.array([], bool), np.array([], int)
-    dist = max(1, int(0.6 * period * c.fs))
+        return np.array([], int), np.array([], bool), np.array([], int), np.full(len(t), np.nan)
+    periods = playback.local_periods(lead, c.fs, period, confirm=-behind)
     prom = 0.15 * c.torso_len
-    fs_idx, _ = find_peaks(np.nan_to_num(lead, nan=np.nanmin(lead) if np.isfinite(lead).any() else 0), distance=dist, prominence=prom)
-    to_idx, _ = find_peaks(np.nan_to_num(-behind, nan=np.nanmin(-behind) if np.isfinite(behind).any() else 0), distance=dist, prominence=prom)
-    fs_idx = np.array([i for i in fs_idx if np.isfinite(lead[i])], dtype=int)
-    to_idx = np.array([i for i in to_idx if np.isfinite(behind[i])], dtype=int)
+    fs_idx = playback.pick_peaks(lead, prom, periods, c.fs)
+    to_idx = playback.pick_peaks(-behind, prom, periods, c.fs)
     near = np.array([ahead_near[i] >= np.nan_to_num(ahead_far[i], nan=-np.inf) for i in fs_idx], dtype=bool)
     # Strike stays at Zeni's event (heel furthest ahead of the hips). Fellin's "heel lowest point"
     # came 3-4 frames (100-130 ms) after the contact we marked by hand on run_zzzhushi, and on a
@@ -120,7 +98,7 @@ def gait_events(c: Conditioned) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lo, hi = max(0, i - int(0.08 * c.fs)), min(len(t), i + int(0.08 * c.fs) + 1)
         w = k[lo:hi]
         to_ref.append(lo + int(np.nanargmax(w)) if np.isfinite(w).any() else i)
-    return fs_ref, near, np.array(to_ref, dtype=int)
+    return fs_ref, near, np.array(to_ref, dtype=int), periods
 
 
 def _standing_reference(s: dict, c: Conditioned) -> float:
@@ -174,27 +152,44 @@ def analyze(track: PoseTrack) -> Analysis:
     if view.oblique:
         withheld["arch_deg"] = view.reason
 
-    fs_idx, near, to_idx = gait_events(c)
+    fs_idx, near, to_idx, periods = gait_events(c)
     steps = list(zip(fs_idx[:-1], fs_idx[1:], near[:-1]))
+    parts = playback.stretches(t[fs_idx], periods[fs_idx])
+    summary["playback"] = [p.to_dict() for p in parts]
+    not_real: dict[int, str] = {}  # step index -> why its timing is not real time
     if len(fs_idx) >= 3:
-        st = np.diff(t[fs_idx])
-        # Mean of the consistent intervals: finer than the median of whole-frame intervals,
-        # and a missed or doubled strike does not drag it.
-        med = float(np.median(st))
-        ok = (st > 0.6 * med) & (st < 1.5 * med)
-        raw_cadence = 60.0 / float(np.mean(st[ok])) if ok.any() else 60.0 / med
-        summary["cadence_spm"] = round(raw_cadence, 1)
-        if raw_cadence < SLOWMO_CADENCE:
-            msg = (f"Steps come every {np.median(st):.2f} s ({raw_cadence:.0f} steps/min), slower than any run: this looks "
-                   "like slow-motion playback with an unknown capture rate, so cadence and step times are withheld (distances and angles still hold).")
+        over = playback.cadence(parts)
+        if over is None:
+            kinds = {p.playback for p in parts}
+            msg = (f"Steps come every {np.median(np.diff(t[fs_idx])):.2f} s, slower than any run: this looks like slow-motion "
+                   "playback with an unknown capture rate, so cadence and step times are withheld (distances and angles still hold)."
+                   if kinds == {"slowed"} else
+                   "No stretch of the clip plays at a running cadence (" + "; ".join(f"{p.start_s:.1f}-{p.end_s:.1f} s: {p.why}" for p in parts)
+                   + "), so cadence and step times are withheld (distances and angles still hold).")
             for k in ("cadence_spm", "step_time_s"):
                 withheld[k] = msg
-            summary["cadence_spm"] = None
             warnings.append(msg)
+        else:
+            summary["cadence_spm"] = over.cadence_spm
+            summary["cadence_over_s"] = [over.start_s, over.end_s]
+            if len(parts) > 1:
+                words = "; ".join(f"{p.start_s:.1f}-{p.end_s:.1f} s {p.playback} ({p.why})" for p in parts)
+                warnings.append(f"Playback changes speed within the clip: {words}. Cadence ({over.cadence_spm:.0f} steps/min) "
+                                f"is read over {over.start_s:.1f}-{over.end_s:.1f} s only; step times elsewhere are not real time.")
+            for p in parts:
+                if p.playback != "real-time":
+                    for i in range(p.first_step, p.first_step + p.steps):
+                        plays = "has no clear playback speed" if p.playback == "unknown" else f"plays {p.playback}"
+                        not_real[i] = f"not measured: {p.start_s:.1f}-{p.end_s:.1f} s {plays} ({p.why})"
     else:
         warnings.append("No steady running rhythm was found (fewer than three clear foot strikes): no steps to measure.")
 
     reps = [_step(k + 1, a, b, nf, to_idx, s, c, ll, withheld, C) for k, (a, b, nf) in enumerate(steps)]
+    for k, why in not_real.items():
+        if k < len(reps):
+            for key in ("cadence_spm", "step_time_s"):
+                reps[k].metrics[key] = None
+                reps[k].not_measured[key] = why
     clip_faults = _clip_faults(reps, t, withheld, calibrated)
     summary.update(_medians(reps))
     summary["step_count"] = len(reps)
@@ -212,7 +207,7 @@ def _step(index: int, a: int, b: int, near_foot: bool, to_idx: np.ndarray, s: di
     to_after = to_idx[(to_idx > a) & (to_idx <= b)]
     to_i = int(to_after[0]) if len(to_after) else (a + b) // 2
     m: dict[str, float | None] = {}
-    m["step_time_s"] = float(t[b] - t[a])
+    m["step_time_s"] = round(float(t[b] - t[a]), 4)  # whole ms: 6 frames at 30 fps is 300/min, not 300.0000001
     m["cadence_spm"] = 60.0 / m["step_time_s"]
     m["trunk_lean_deg"] = float(np.nanmean(s["trunk_deg"][a:to_i + 1])) if np.isfinite(s["trunk_deg"][a:to_i + 1]).any() else float("nan")
     m["shank_at_contact_deg"] = -value_at(incline_from_vertical(C[side + "ankle"], C[side + "knee"], f), a)
