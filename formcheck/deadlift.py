@@ -48,6 +48,10 @@ METRIC_INFO = {
     "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
                                  how="Between-body spread of flat backs' outline bend combined with this rep's frame-to-frame spread."),
     "bar_drift_fl": dict(label="Bar path forward drift", unit="foot lengths", how="How far the hands (bar proxy: the mean of both wrists where they agree) move forward of their lift-off position between lift-off and lockout (90th percentile of the pull, so a landmark jumping for a frame does not count), in foot lengths (0 = vertical bar path)."),
+    "hitch_dip_tl": dict(label="Hips dip during the pull (hitch)", unit="torso lengths",
+                         how="Largest sinking of the hip midpoint between lift-off and lockout that the hips then rise back "
+                             "out of (the knees re-bending under a stalled bar), over torso length. Hip landmarks behind the "
+                             "plate are not used; a settle at lockout is not a dip."),
     "concentric_s": dict(label="Pull duration", unit="s", how="Lift-off to lockout, from the video's own timestamps."),
     "rep_duration_s": dict(label="Rep duration", unit="s", how="Lift-off to the bar back at the floor (or the end of the lockout)."),
 }
@@ -180,8 +184,14 @@ def analyze(track: PoseTrack) -> Analysis:
     # reads the landmarks as placed, also behind a plate (series "chord_deg").
     if side_ok:
         chord = s["chord_deg"]
-        # A lifter's trunk never tips past ~110 deg from vertical; beyond that the pose is flipped.
-        hinge = np.where((chord > -45) & (chord < 110), chord, np.nan)
+        # A lifter's trunk never tips past ~110 deg from vertical or 45 deg behind it; beyond that
+        # the pose is flipped (upside down on a low-resolution clip), and so are its hands, hips and
+        # knees: no event is timed from those frames either (a flipped "wrist" at the top of the
+        # picture read as the bar at the floor and put a lift-off there).
+        flipped = np.isfinite(chord) & ~((chord > -45) & (chord < 110))
+        hinge = np.where(flipped, np.nan, chord)
+        for key in ("wrist_y", "knee_y", "hip_y_lm"):
+            s[key] = np.where(flipped, np.nan, s[key])
     else:
         drop = (s["shoulder_y"] - np.nanmedian(s["hip_y"])) / c.torso_len
         hinge = np.degrees(np.arcsin(np.clip(1 + drop, -1, 1)))  # 0 standing .. 90 shoulders at hip height
@@ -240,9 +250,13 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
     ds, de, us, ue = p["down_start"], p["down_end"], p["up_start"], p["up_end"]
     # Lockout: the first frame at the top of the up phase (trunk within 3 deg of its most upright),
     # timed on the landmark chord: a plate over the hips at the top hides the measured trunk.
+    # A lifter who leans back past vertical has locked out when the trunk first reaches vertical:
+    # the lean that follows is what lockout_lean_back measures, not a later lockout (bichraix_10
+    # reached vertical at 8.4 s and leaned back to 13.8 s; the most-upright rule put lockout at 13 s).
     trunk_up = s["chord_deg"][us:ue + 1]
     ok = np.isfinite(trunk_up)
-    upright = ok & (trunk_up <= np.nanmin(np.where(ok, trunk_up, np.nan)) + 3.0) if ok.any() else ok
+    line = max(np.nanmin(np.where(ok, trunk_up, np.nan)) + 3.0, 0.0) if ok.any() else 0.0
+    upright = ok & (trunk_up <= line)
     lock = us + int(np.flatnonzero(upright)[0]) if upright.any() else us
     # Lift-off: the last moment the hands are at their lowest before the pull.
     win = np.arange(ds, lock + 1)
@@ -333,15 +347,30 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     ref = s["bar_x_fl"][max(0, liftoff - 2):liftoff + 3]
     drift = s["bar_x_fl"][liftoff:lock + 1] - (np.nanmedian(ref) if np.isfinite(ref).any() else np.nan)
     m["bar_drift_fl"] = float(np.nanpercentile(drift, 90)) if np.isfinite(drift).sum() >= 3 else float("nan")
+    m["hitch_dip_tl"] = dip(-s["hip_y"][liftoff:lock + 1]) / c.torso_len
     m["concentric_s"] = float(t[lock] - t[liftoff])
     m["rep_duration_s"] = float(t[end] - t[liftoff])
     return m
 
 
+def dip(height: np.ndarray) -> float:
+    """The deepest fall of `height` (NaN = unseen) below what it had reached that it later climbs
+    back out of: min(drop from the running maximum, rise to the maximum after) at its best frame.
+    A fall with no rise after it (a settle at the end) scores what it climbs back, i.e. nothing."""
+    ok = np.isfinite(height)
+    if ok.sum() < 3:
+        return float("nan")
+    h = height[ok]
+    before = np.maximum.accumulate(h)
+    after = np.maximum.accumulate(h[::-1])[::-1]
+    return float(np.max(np.minimum(before - h, after - h)))
+
+
 # Which event each metric is read at (or between): a metric left unmeasured because the plate hid
 # a joint there, on either side, says so (instead of a bare "not measured").
 _PLATE_READS = (("liftoff_", ("liftoff", "liftoff")), ("lockout_", ("lockout", "lockout")),
-                ("bar_start", ("liftoff", "liftoff")), ("early_", ("setup", "early")), ("hip_lead", ("setup", "early")))
+                ("bar_start", ("liftoff", "liftoff")), ("early_", ("setup", "early")), ("hip_lead", ("setup", "early")),
+                ("hitch_", ("liftoff", "lockout")))
 _PLATE_JOINTS = ("shoulder", "hip", "knee", "ankle")
 
 
@@ -360,7 +389,7 @@ def _behind_plate(m: dict, ev: dict[str, int], c: Conditioned, known: dict[str, 
                        if c.behind_plate[("far_" if far else "") + j][i0:i1].any()]
                 if hid:
                     at = prefix.rstrip("_").replace("liftoff", "lift-off").replace("bar_start", "lift-off")
-                    at = "set-up to early pull" if a == "setup" else at
+                    at = "set-up to early pull" if a == "setup" else "lift-off to lockout" if b == "lockout" and a != b else at
                     out[k] = (f"not measured: the {' and '.join(hid)} {'was' if len(hid) == 1 else 'were'} behind the "
                               f"plate at {at} (a landmark there is MediaPipe's guess)")
     return out
@@ -441,13 +470,19 @@ def lockout_lean_back(m: dict, at: Times) -> Fault | None:
                        "shoulders back).", at["lockout"], at["hold_end"])
 
 
+def hitch(m: dict, at: Times) -> Fault | None:
+    return fault_above(DEADLIFT["hitch"], m.get("hitch_dip_tl"),
+                       "The hips sank {v:.2f} torso lengths during the pull and then drove up again: the knees re-bent "
+                       "under the bar (a hitch).", at["liftoff"], at["lockout"])
+
+
 def bar_drift(m: dict, at: Times) -> Fault | None:
     return fault_above(DEADLIFT["bar_drift"], m.get("bar_drift_fl"),
                        "The hands (bar proxy) drifted {v:.2f} foot lengths forward of where they left the floor during "
                        "the pull.", at["liftoff"], at["lockout"])
 
 
-REP_RULES = (lumbar_rounding, hips_shoot_up, squat_start, lockout_lean_back, bar_drift)
+REP_RULES = (lumbar_rounding, hips_shoot_up, squat_start, hitch, lockout_lean_back, bar_drift)
 
 
 SPEC = Exercise(

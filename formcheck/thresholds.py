@@ -67,6 +67,14 @@ DEADLIFT = {
         "Hands (bar proxy) moving forward of their lift-off position during the pull, in foot lengths. 'Bar over mid-foot, vertical "
         "path' is coaching convention (Rippetoe). Hands sit ahead of the bar and follow the thighs, so normal pulls read up to ~0.6 here (good clips in ../shared); 0.7 is our line (P).",
         "Keep the bar over mid-foot and against your legs: 'lats tight, drag the bar up the shins and thighs'."),
+    "hitch": Rule(
+        "hitch", 0.25, "torso lengths", "P",
+        "The hips sink and then drive up again while the bar is off the floor: the knees re-bend to get under a bar that "
+        "stalled at the knee ('hitching' is a red light under the IPF rules, C). 0.25 torso lengths (~12 cm) is what "
+        "re-bending the knees by ~40 deg from the mid-pull position costs in hip height (thigh and shank ~0.9 torso "
+        "lengths each); landmark jitter and the settle at lockout (a drop with no rise after it) do not count (P).",
+        "Pull in one continuous drive: if the bar stalls at the knee, finish with the hips (squeeze the glutes through) "
+        "rather than dipping the knees under it, or lower it and take less weight."),
     "set_breakdown": Rule(
         "set_breakdown", 6.0, "deg", "P",
         "A metric worsening from the first reps to the last third of the set by more than twice the rep-to-rep "
@@ -166,6 +174,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "liftoff_knee_deg": (40.0, 180.0, "knee flexion tops out near 140-150 deg; a bar on the floor needs far less"),
     "liftoff_thigh_deg": (-40.0, 90.0, "hips more than 40 deg below the knees is not a lift-off position"),
     "hip_lead_tl": (-1.0, 1.0, "the hips cannot rise a torso length more (or less) than the shoulders"),
+    "hitch_dip_tl": (0.0, 2.0, "the hips cannot sink further than standing to a full squat (~2 torso lengths) mid-pull"),
     "early_trunk_change_deg": (-60.0, 60.0, "the trunk cannot swing 60 deg in the first 30% of the bar's rise"),
     "lockout_trunk_deg": (-45.0, 45.0, "nobody locks out leaning back or forward more than 45 deg"),
     "lockout_hyperext_deg": (-30.0, 45.0, "hip hyperextension ends near 30 deg; 30 deg the other way is not a lockout"),

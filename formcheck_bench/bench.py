@@ -494,7 +494,8 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
                           withheld=sorted(a.withheld) if a else [],
                           unmatched=[lab.rep for lab in labels if not lab.matched]))
         for r in reps:
-            rows.append(dict(clip=clip, unit=f"rep {r.index}", t=r.start_s, metrics=r.metrics, not_measured=r.not_measured))
+            rows.append(dict(clip=clip, unit=f"rep {r.index}", t=r.start_s, metrics=r.metrics, not_measured=r.not_measured,
+                             faults=[f.code for f in r.faults]))
         for lab in labels:
             for sc in dl_scored:
                 label = lab.faults.get(sc.label, "unclear")
@@ -547,6 +548,9 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
     return dict(items=items, clips=clips, rows=rows)
 
 
+UNLABELLED_RULES = ("hitch",)
+
+
 def score_real(data: dict) -> dict:
     """Counts, margins and leave-one-source-out per fault from collect_real's output."""
     from formcheck.scoring import confusion, implausible, loso, margins, per_clip, reference_threshold
@@ -595,7 +599,9 @@ def score_real(data: dict) -> dict:
         faults[key] = entry
     gated = [dict(clip=r["clip"], unit=r["unit"], t=r["t"], metric=k, why=v)
              for r in data["rows"] for k, v in (r.get("not_measured") or {}).items()]
-    return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"])
+    fired = {code: [f"{r['clip']} {r['unit']}" for r in data["rows"] if code in r.get("faults", ())] for code in UNLABELLED_RULES}
+    return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"],
+                unlabelled_fired=fired)
 
 
 def _fmt(x, nd=2):
@@ -656,6 +662,11 @@ def print_real(res: dict) -> None:
             print(f"  false alarms: {short(f['false_alarms'])}")
         if f.get("unclear"):
             print(f"  unclear (excluded): {short(f['unclear'], 6)}")
+    # Rules no label column scores: where they fired, so a false alarm is seen (the labels' notes
+    # describe a hitch on both pulls of bichraix_10 and on no other clip).
+    print("\nRules without a label column, where they fired:")
+    for code, hits in res["unlabelled_fired"].items():
+        print(f"  {code}: {len(hits)} rep(s){': ' + '; '.join(hits) if hits else ''}")
     print("\nImplausible values reported (outside the anatomical range in thresholds.PLAUSIBLE):")
     for x in res["implausible"] or []:
         print(f"  {x['clip']} {x['unit']} t={_fmt(x['t'])} s: {x['metric']} = {x['value']} (range {x['range'][0]}..{x['range'][1]})")

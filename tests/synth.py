@@ -63,10 +63,11 @@ def back_profile(bulge: float) -> np.ndarray:
 
 def deadlift_track(reps: int = 3, fps: float = 30.0, rounding=0.0, hips_up: float = 0.0, lean_back: float = 0.0,
                    squat: bool = False, stand_s: float = 1.0, rep_s: float = 3.0, facing: float = 1.0,
-                   width: float = 0.0, noise: float = 0.0, seed: int = 0) -> PoseTrack:
+                   width: float = 0.0, noise: float = 0.0, seed: int = 0, hitch: float = 0.0) -> PoseTrack:
     """A set of dead-stop deadlifts. rounding: bulge of the back outline at the floor (scalar or
     one per rep; 0.06 reads about 20 deg of bend); hips_up: how far (0-1) the legs straighten before
-    the trunk rises; lean_back: trunk degrees behind vertical at lockout; squat: low-hip start."""
+    the trunk rises; lean_back: trunk degrees behind vertical at lockout; squat: low-hip start;
+    hitch: how far (0-1) the legs bend back toward the set-up mid-pull before straightening."""
     rng = np.random.default_rng(seed)
     rounding = np.broadcast_to(np.asarray(rounding, dtype=float), (reps,))
     n_stand = int(stand_s * fps)
@@ -92,6 +93,8 @@ def deadlift_track(reps: int = 3, fps: float = 30.0, rounding=0.0, hips_up: floa
                 q = (u - 1 / 3) * 3
                 pt = 0.5 * (1 - np.cos(np.pi * q))
                 pl = min(1.0, pt + hips_up * np.sin(np.pi * min(q * 1.5, 1.0)))  # legs lead the trunk
+                if 0.4 <= q < 0.8:  # the knees dip back under the bar, then drive again
+                    pl -= hitch * np.sin(np.pi * (q - 0.4) / 0.4)
             else:
                 pl = pt = 1.0
             shank = setup["shank"] * (1 - pl)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from formcheck import deadlift
-from formcheck.thresholds import BACK_SHAPE_SD
+from formcheck.thresholds import BACK_SHAPE_SD, DEADLIFT
 from tests.synth import deadlift_track
 
 warnings.filterwarnings("ignore", category=RuntimeWarning)
@@ -260,3 +260,18 @@ def test_frames_csv_names_the_tracked_body_by_its_hip_midpoint():
     ok = np.isfinite(mid[:, 0])
     assert np.allclose(df["hip_x"][ok], mid[ok, 0], atol=0.05) and np.allclose(df["hip_y"][ok], mid[ok, 1], atol=0.05)
     assert np.isnan(df["hip_x"][5]) and np.isnan(df["hip_y"][5])
+
+
+def test_a_hitch_is_a_dip_and_drive_not_a_settle():
+    """The knees re-bending under the bar mid-pull (hips sink, then rise again) is a hitch; a
+    clean pull, and a drop with no rise after it (the settle at lockout), are not."""
+    clean = deadlift.analyze(deadlift_track(reps=2))
+    assert all(r.metrics["hitch_dip_tl"] < 0.05 for r in clean.reps)
+    assert not any(f.code == "hitch" for r in clean.reps for f in r.faults)
+    hitched = deadlift.analyze(deadlift_track(reps=2, hitch=0.9))  # the hips dip ~0.5 torso lengths
+    assert len(hitched.reps) == 2
+    for r in hitched.reps:
+        f = next(f for f in r.faults if f.code == "hitch")
+        assert f.value > DEADLIFT["hitch"].threshold and f.start_s == r.start_s
+    assert deadlift.dip(np.array([0.0, 1.0, 2.0, 1.5, 1.0])) == 0.0        # sinks at the end, never rises
+    assert deadlift.dip(np.array([0.0, 1.0, 0.4, np.nan, 1.2, 2.0])) == pytest.approx(0.6)

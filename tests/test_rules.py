@@ -109,3 +109,11 @@ def test_pelvic_drop():
     steps = _steps(8)
     assert running.pelvic_drop(line + 0.5, 8, steps)[0].code == "pelvic_drop"
     assert running.pelvic_drop(line, 8, steps) == []
+
+
+def test_hitch_fires_just_past_its_line():
+    line = DEADLIFT["hitch"]
+    f = deadlift.hitch({"hitch_dip_tl": thr(line, 0.01)}, AT)
+    assert f.code == "hitch" and (f.start_s, f.end_s) == (AT["liftoff"], AT["lockout"]) and f.cue
+    assert deadlift.hitch({"hitch_dip_tl": thr(line)}, AT) is None
+    assert deadlift.hitch({"hitch_dip_tl": None}, AT) is None
