@@ -154,48 +154,58 @@ def analyze(track: PoseTrack) -> Analysis:
 
     fs_idx, near, to_idx, periods = gait_events(c)
     steps = list(zip(fs_idx[:-1], fs_idx[1:], near[:-1]))
-    parts = playback.stretches(t[fs_idx], periods[fs_idx])
-    summary["playback"] = [p.to_dict() for p in parts]
-    not_real: dict[int, str] = {}  # step index -> why its timing is not real time
     if len(fs_idx) >= 3:
-        over = playback.cadence(parts)
-        if over is None:
-            kinds = {p.playback for p in parts}
-            msg = (f"Steps come every {np.median(np.diff(t[fs_idx])):.2f} s, slower than any run: this looks like slow-motion "
-                   "playback with an unknown capture rate, so cadence and step times are withheld (distances and angles still hold)."
-                   if kinds == {"slowed"} else
-                   "No stretch of the clip plays at a running cadence (" + "; ".join(f"{p.start_s:.1f}-{p.end_s:.1f} s: {p.why}" for p in parts)
-                   + "), so cadence and step times are withheld (distances and angles still hold).")
-            for k in ("cadence_spm", "step_time_s"):
-                withheld[k] = msg
-            warnings.append(msg)
-        else:
-            summary["cadence_spm"] = over.cadence_spm
-            summary["cadence_over_s"] = [over.start_s, over.end_s]
-            if len(parts) > 1:
-                words = "; ".join(f"{p.start_s:.1f}-{p.end_s:.1f} s {p.playback} ({p.why})" for p in parts)
-                warnings.append(f"Playback changes speed within the clip: {words}. Cadence ({over.cadence_spm:.0f} steps/min) "
-                                f"is read over {over.start_s:.1f}-{over.end_s:.1f} s only; step times elsewhere are not real time.")
-            for p in parts:
-                if p.playback != "real-time":
-                    for i in range(p.first_step, p.first_step + p.steps):
-                        plays = "has no clear playback speed" if p.playback == "unknown" else f"plays {p.playback}"
-                        not_real[i] = f"not measured: {p.start_s:.1f}-{p.end_s:.1f} s {plays} ({p.why})"
+        not_real = _playback(playback.stretches(t[fs_idx], periods[fs_idx]), t[fs_idx], summary, withheld, warnings)
     else:
+        not_real = {}
         warnings.append("No steady running rhythm was found (fewer than three clear foot strikes): no steps to measure.")
 
     reps = [_step(k + 1, a, b, nf, to_idx, s, c, ll, withheld, C) for k, (a, b, nf) in enumerate(steps)]
-    for k, why in not_real.items():
-        if k < len(reps):
-            for key in ("cadence_spm", "step_time_s"):
-                reps[k].metrics[key] = None
-                reps[k].not_measured[key] = why
+    _not_real_time(reps, not_real)
     clip_faults = _clip_faults(reps, t, withheld, calibrated)
     summary.update(_medians(reps))
     summary["step_count"] = len(reps)
     summary["arch_calibrated"] = calibrated
     return Analysis(exercise="running", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
                     warnings=warnings, summary=summary, metric_info=info)
+
+
+def _playback(parts: list, strike_t: np.ndarray, summary: dict, withheld: dict, warnings: list) -> dict[int, str]:
+    """Cadence from the real-time stretch (playback.py), the stretches into the summary and a
+    warning; returns step index -> why that step's timing is not measured (not real time)."""
+    summary["playback"] = [p.to_dict() for p in parts]
+    over = playback.cadence(parts)
+    if over is None:
+        msg = (f"Steps come every {np.median(np.diff(strike_t)):.2f} s, slower than any run: this looks like slow-motion "
+               "playback with an unknown capture rate, so cadence and step times are withheld (distances and angles still hold)."
+               if {p.playback for p in parts} == {"slowed"} else
+               "No stretch of the clip plays at a running cadence (" + "; ".join(f"{p.start_s:.1f}-{p.end_s:.1f} s: {p.why}" for p in parts)
+               + "), so cadence and step times are withheld (distances and angles still hold).")
+        for k in ("cadence_spm", "step_time_s"):
+            withheld[k] = msg
+        warnings.append(msg)
+        return {}
+    summary["cadence_spm"] = over.cadence_spm
+    summary["cadence_over_s"] = [over.start_s, over.end_s]
+    if len(parts) > 1:
+        words = "; ".join(f"{p.start_s:.1f}-{p.end_s:.1f} s {p.playback} ({p.why})" for p in parts)
+        warnings.append(f"Playback changes speed within the clip: {words}. Cadence ({over.cadence_spm:.0f} steps/min) "
+                        f"is read over {over.start_s:.1f}-{over.end_s:.1f} s only; step times elsewhere are not real time.")
+    not_real = {}
+    for p in parts:
+        if p.playback != "real-time":
+            plays = "has no clear playback speed" if p.playback == "unknown" else f"plays {p.playback}"
+            for i in range(p.first_step, p.first_step + p.steps):
+                not_real[i] = f"not measured: {p.start_s:.1f}-{p.end_s:.1f} s {plays} ({p.why})"
+    return not_real
+
+
+def _not_real_time(reps: list[Rep], not_real: dict[int, str]) -> None:
+    for k, why in not_real.items():
+        if k < len(reps):
+            for key in ("cadence_spm", "step_time_s"):
+                reps[k].metrics[key] = None
+                reps[k].not_measured[key] = why
 
 
 def _step(index: int, a: int, b: int, near_foot: bool, to_idx: np.ndarray, s: dict, c: Conditioned, ll: float,
@@ -351,6 +361,10 @@ def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: l
             drops.append(drop)
         reps.append(Rep(index=k + 1, start_s=round(float(t[a]), 3), end_s=round(float(t[b]), 3), frames=(int(a), int(b)),
                         key_frames=dict(foot_strike=int(a), next_strike=int(b)), metrics=m, not_measured=gate_plausible(m, skip=withheld)))
+    if len(swaps) >= 3:  # one rhythm: the clip's median step (no local speed changes from the front)
+        st = np.diff(t[swaps])
+        parts = playback.stretches(t[swaps], np.full(len(swaps), float(np.median(st))))
+        _not_real_time(reps, _playback(parts, t[swaps], summary, withheld, warnings))
     faults: list[Fault] = []
     if rear and len(drops) >= MIN_STEPS_PELVIS:
         d = float(np.median(drops))
