@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from . import plates
 from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
@@ -126,6 +127,17 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
     far_nearer = np.abs(far_w - ref) < np.nan_to_num(np.abs(near_w - ref), nan=np.inf)
     bar_x = np.where(agree, 0.5 * (near_w + far_w), np.where(far_nearer, far_w, near_w))
     trunk = incline_from_vertical(*trunk_line(C, "deadlift"), f)
+    # Back-outline samples lying on the plate are the plate's rim taken into the silhouette, not
+    # the back: not measured (plates.outline_on_plate; the overlay leaves them undrawn too).
+    prof = track.profile
+    on_plate = np.zeros(len(c.t), bool)
+    if c.plate is not None:
+        dorsal = 1 if f > 0 else 0
+        on = plates.outline_on_plate(prof[:, dorsal], track.xy, c.plate, -f)
+        on_plate = on.any(axis=1)
+        if on.any():
+            prof = prof.copy()
+            prof[:, dorsal][on] = np.nan
     return {
         "t": c.t,
         "trunk_deg": trunk,
@@ -146,11 +158,12 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         "ankle_x": J["ankle"][:, 0],
         "bar_ahead_fl": (bar_x - midfoot_x) * f / fl if fl > 0 else np.full(len(c.t), np.nan),
         "bar_x_fl": bar_x * f / fl if fl > 0 else np.full(len(c.t), np.nan),
-        "back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ),
+        "back_bend_deg": bend_series(prof, f, c.fs, CUTOFF_HZ),
+        "back_on_plate": on_plate.astype(float),  # 1 where part of the back outline lay on the plate (not measured)
         # the bar's plate (formcheck/plates.py), NaN where none: the overlay marks what it hid
         **{f"plate_{k}": (c.plate[:, i] if c.plate is not None else np.full(len(c.t), np.nan)) for i, k in enumerate("xyr")},
-        "upper_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, UPPER_SEGMENTS),
-        "lower_back_bend_deg": bend_series(track.profile, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS),
+        "upper_back_bend_deg": bend_series(prof, f, c.fs, CUTOFF_HZ, UPPER_SEGMENTS),
+        "lower_back_bend_deg": bend_series(prof, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS),
     }
 
 
@@ -225,6 +238,9 @@ def analyze(track: PoseTrack) -> Analysis:
                     warnings=warnings, summary=summary, metric_info=METRIC_INFO)
 
 
+BACK_KEYS = ("back_rounding_deg", "back_rounding_sd_deg", "upper_back_bend_deg", "lower_back_bend_deg")
+
+
 def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarray], t: np.ndarray,
          c: Conditioned, withheld: dict[str, str]) -> Rep | None:
     """One pull: its events, its metrics (impossible values withheld), its faults."""
@@ -234,6 +250,11 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     m = _metrics(ev, s, t, c)
     not_measured = _finish(m, withheld)
     not_measured.update(_behind_plate(m, ev, c, not_measured, withheld))
+    if s["back_on_plate"][ev["setup"]:ev["knee_pass"] + 1].any():
+        for k in BACK_KEYS:
+            if m.get(k) is None and k not in not_measured and k not in withheld:
+                not_measured[k] = ("not measured: the plate lay over the back outline from set-up to knee height "
+                                   "(the silhouette there is the plate's rim, not the back)")
     at = {k: t[ev[k]] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end")}
     faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
     return Rep(index=index, start_s=round(float(t[ev["liftoff"]]), 3), end_s=round(float(t[ev["end"]]), 3),

@@ -78,6 +78,7 @@ class Overlay:
         nan = np.full(len(track), np.nan)
         self.plate = np.stack([np.asarray(analysis.series.get(f"plate_{k}", nan), float) for k in "xyr"], axis=1)
         self.hidden = plates.hidden(track.xy, self.plate)
+        self.outline_on_plate = plates.outline_on_plate(track.profile[:, self.dorsal_idx], track.xy, self.plate, self.dorsal)
         spans = []
         for rep in analysis.reps:
             if only_rep is not None and rep.index != only_rep:
@@ -161,13 +162,15 @@ class Overlay:
             return
         xy = self.track.xy[i]
         hip, sh = trunk_ends(xy)
-        pts = back_points(hip, sh, self.track.profile[i, self.dorsal_idx], self.dorsal)
+        half = np.where(self.outline_on_plate[i], np.nan, self.track.profile[i, self.dorsal_idx])  # never the plate's rim
+        pts = back_points(hip, sh, half, self.dorsal)
         val = self.a.series.get(key, np.full(len(self.track), np.nan))[i]
         thr = self.round_thr
         col = GREY if not np.isfinite(val) or thr is None else GREEN if val < 0.5 * thr else AMBER if val < thr else RED
-        good = [(_pt(p)) for p in pts if _pt(p)]
-        for p0, p1 in zip(good[:-1], good[1:]):
-            cv2.line(img, p0, p1, col, lw * 3, cv2.LINE_AA)
+        drawn = [_pt(p) for p in pts]
+        for p0, p1 in zip(drawn[:-1], drawn[1:]):  # a gap (unmeasured samples) stays a gap
+            if p0 and p1:
+                cv2.line(img, p0, p1, col, lw * 3, cv2.LINE_AA)
 
     def _panel(self, img, i):
         a = self.a
