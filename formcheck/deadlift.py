@@ -197,14 +197,16 @@ def analyze(track: PoseTrack) -> Analysis:
     # reads the landmarks as placed, also behind a plate (series "chord_deg").
     if side_ok:
         chord = s["chord_deg"]
-        # A lifter's trunk never tips past ~110 deg from vertical or 45 deg behind it; beyond that
-        # the pose is flipped (upside down on a low-resolution clip), and so are its hands, hips and
-        # knees: no event is timed from those frames either (a flipped "wrist" at the top of the
-        # picture read as the bar at the floor and put a lift-off there).
-        flipped = np.isfinite(chord) & ~((chord > -45) & (chord < 110))
-        hinge = np.where(flipped, np.nan, chord)
-        for key in ("wrist_y", "knee_y", "hip_y_lm"):
-            s[key] = np.where(flipped, np.nan, s[key])
+        # A lifter's trunk never tips past ~110 deg from vertical either way; beyond that the pose
+        # is flipped (upside down on a low-resolution clip), and so are its hands, hips and knees:
+        # nothing is timed or measured from those frames (a flipped "wrist" at the top of the
+        # picture read as the bar at the floor and put a lift-off there). Reps are not found from
+        # a trunk leaning back past 45 deg either, but that frame's values reach the gate below.
+        flipped = np.abs(chord) >= 110
+        for key, v in s.items():  # every per-frame reading of the pose (not the time, not the plate)
+            if key != "t" and not key.startswith("plate_"):
+                s[key] = np.where(flipped, np.nan, v)
+        hinge = np.where(s["chord_deg"] > -45, s["chord_deg"], np.nan)  # leaning back past 45: a lost landmark
     else:
         drop = (s["shoulder_y"] - np.nanmedian(s["hip_y"])) / c.torso_len
         hinge = np.degrees(np.arcsin(np.clip(1 + drop, -1, 1)))  # 0 standing .. 90 shoulders at hip height

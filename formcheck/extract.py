@@ -251,7 +251,7 @@ def extract_pose(path: str, progress: Progress | None = None, max_frames: int | 
         progress("pose", n, n)
     track = _as_track(arr, info)
     if not pick_subject:
-        track.subject_note = subject.choose(track, None)[1]
+        track.subject_note = subject.choose(track, None, "no second person was looked for (asked not to)")[1]
         return track
     return choose_subject(track, path, progress, backend)
 
@@ -277,15 +277,21 @@ def choose_subject(first: PoseTrack, path: str, progress: Progress | None = None
         if progress and time.monotonic() - last[0] > 0.25:
             progress("subject", min(len(rows), n), n)
             last[0] = time.monotonic()
-    _track_from(path, None, 0.0, rows, on_frame=tick, backend=backend or PoseEstimator,
-                paint=subject.painter(first), max_frames=n)
-    arr = rows.arrays()
-    second = None
-    if len(arr["t"]) == n and np.allclose(arr["t"], first.t, atol=1e-6):  # the same frames, or no swap
-        second = _as_track(arr, first.video)
+    second, why_not = None, ""
+    try:
+        _track_from(path, None, 0.0, rows, on_frame=tick, backend=backend or PoseEstimator,
+                    paint=subject.painter(first), max_frames=n)
+    except Exception as e:  # the first track stands: a failed second look loses nothing
+        why_not = f"a second look for a moving person failed ({type(e).__name__})"
+    else:
+        arr = rows.arrays()
+        if len(arr["t"]) == n and np.allclose(arr["t"], first.t, atol=1e-6):  # the same frames, or no swap
+            second = _as_track(arr, first.video)
+        else:
+            why_not = "a second look for a moving person decoded other frames, so it was not used"
     if progress:
         progress("subject", n, n)
-    chosen, note = subject.choose(first, second)
+    chosen, note = subject.choose(first, second, why_not)
     chosen.subject_note = note
     return chosen
 

@@ -25,6 +25,7 @@ CLEAR_RHYTHM = 0.3          # autocorrelation peak a local rhythm must reach (0.
                             # window of a runner whose near and far strikes differ reads 0.35-0.6)
 LOCAL_NEARLY = 0.6          # in a short window the step lag may reach only ~0.6 of the stride lag's correlation
 SAME_RHYTHM = 0.25          # neighbouring windows within this fraction of each other keep one rhythm
+MIN_SEEN_SHARE = 0.8        # a window with more gaps than this is not read: rhythm() closes gaps, which shifts lags
 MIN_LOCAL_S = 0.75          # a speed change must hold this long (several overlapping windows) to count
 MIN_STRETCH_STEPS = 3       # fewer steps than this: the stretch's speed is "unknown"
 
@@ -78,7 +79,8 @@ def local_periods(x: np.ndarray, fs: float, period: float, confirm: np.ndarray |
     centres, local = [], []
     for a in range(0, n - win + 1, hop):
         w = x[a:a + win]
-        p, h = rhythm(w, fs, hi_s=LOCAL_WINDOW_S / 2, nearly=LOCAL_NEARLY)
+        seen = np.isfinite(w).mean() >= MIN_SEEN_SHARE and (confirm is None or np.isfinite(confirm[a:a + win]).mean() >= MIN_SEEN_SHARE)
+        p, h = rhythm(w, fs, hi_s=LOCAL_WINDOW_S / 2, nearly=LOCAL_NEARLY) if seen else (float("nan"), 0.0)
         changed = np.isfinite(p) and h >= CLEAR_RHYTHM and max(p / period, period / p) >= SPEED_CHANGE
         if changed and confirm is not None:
             q = rhythm(confirm[a:a + win], fs, hi_s=LOCAL_WINDOW_S / 2, nearly=LOCAL_NEARLY)[0]
@@ -94,8 +96,8 @@ def local_periods(x: np.ndarray, fs: float, period: float, confirm: np.ndarray |
             i += 1
             continue
         j = i
-        while j + 1 < len(ok) and ok[j + 1] and abs(local[j + 1] / local[j] - 1) <= SAME_RHYTHM:
-            j += 1
+        while j + 1 < len(ok) and ok[j + 1] and abs(local[j + 1] / np.median(local[i:j + 1]) - 1) <= SAME_RHYTHM:
+            j += 1  # against the run so far, so a slow drift does not chain unlike rhythms
         if j - i + 1 >= need:
             lo = centres[i] - hop // 2 if i > 0 else 0           # the first and last windows reach the clip's ends
             hi = centres[j] + hop // 2 + 1 if j < len(ok) - 1 else n

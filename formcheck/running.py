@@ -184,7 +184,7 @@ def _playback(parts: list, strike_t: np.ndarray, summary: dict, withheld: dict, 
         for k in ("cadence_spm", "step_time_s"):
             withheld[k] = msg
         warnings.append(msg)
-        return {}
+        return {}  # withheld for the whole clip (the front/rear path applies that to its built steps)
     summary["cadence_spm"] = over.cadence_spm
     summary["cadence_over_s"] = [over.start_s, over.end_s]
     if len(parts) > 1:
@@ -364,7 +364,10 @@ def _rear_or_front(track: PoseTrack, c: Conditioned, withheld: dict, warnings: l
     if len(swaps) >= 3:  # one rhythm: the clip's median step (no local speed changes from the front)
         st = np.diff(t[swaps])
         parts = playback.stretches(t[swaps], np.full(len(swaps), float(np.median(st))))
-        _not_real_time(reps, _playback(parts, t[swaps], summary, withheld, warnings))
+        not_real = _playback(parts, t[swaps], summary, withheld, warnings)
+        if "cadence_spm" in withheld:  # no real-time stretch: these steps were built before that was known
+            not_real = {i: "not measured: " + withheld["cadence_spm"] for i in range(len(reps))}
+        _not_real_time(reps, not_real)
     faults: list[Fault] = []
     if rear and len(drops) >= MIN_STEPS_PELVIS:
         d = float(np.median(drops))

@@ -191,10 +191,16 @@ def load_track(cache: str, key: str) -> PoseTrack | None:
     except Exception:
         os.remove(p)
     else:
-        if track.plates is not None:
-            return track
-        os.remove(p)  # cached before tracks carried plate candidates: without them no joint is gated
-        return None
+        from . import subject
+        m = subject.motion(track)
+        if track.plates is None or (m.still and not subject.decided(track.subject_note)):
+            # cached before tracks carried plate candidates (without them no joint is gated), or
+            # before the subject check (a still bystander may be the one tracked): track again
+            os.remove(p)
+            return None
+        if not subject.decided(track.subject_note):
+            track.subject_note = subject.choose(track, None)[1]  # a moving subject: say so in today's words
+        return track
 
 
 def shipped_track(video: str) -> str:

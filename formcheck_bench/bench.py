@@ -403,7 +403,7 @@ def cached_track(path: str, folder: str):
     h = file_hash(path)[:24]
     f = os.path.join(folder, f"{h}-{POSE_CACHE_VERSION}.npz")
     fp = os.path.join(folder, f"{h}-plates-{PLATES_VERSION}.npy")
-    fs = os.path.join(folder, f"{h}-subject-{subject.VERSION}-{PLATES_VERSION}.npz")
+    fs = os.path.join(folder, f"{h}-{POSE_CACHE_VERSION}-subject-{subject.VERSION}-{PLATES_VERSION}.npz")
     track = load(f)
     if track is None:
         track = extract_pose(path, pick_subject=False)

@@ -275,3 +275,22 @@ def test_a_hitch_is_a_dip_and_drive_not_a_settle():
         assert f.value > DEADLIFT["hitch"].threshold and f.start_s == r.start_s
     assert deadlift.dip(np.array([0.0, 1.0, 2.0, 1.5, 1.0])) == 0.0        # sinks at the end, never rises
     assert deadlift.dip(np.array([0.0, 1.0, 0.4, np.nan, 1.2, 2.0])) == pytest.approx(0.6)
+
+
+def test_a_flipped_pose_times_nothing_and_measures_nothing():
+    """A few frames where MediaPipe turned the skeleton upside down (trunk ~180 deg; bichraix_10,
+    a 400x300 handheld clip) are not a lift-off, a lockout or a dip of the hips."""
+    clean = deadlift.analyze(deadlift_track(reps=1))
+    tr = deadlift_track(reps=1)
+    r0 = clean.reps[0]
+    hip = 0.5 * (tr.xy[:, 23] + tr.xy[:, 24])
+    for lo, hi in ((r0.key_frames["setup"] - 12, r0.key_frames["setup"] - 4),
+                   (r0.key_frames["lockout"] + 4, r0.key_frames["lockout"] + 12)):
+        tr.xy[lo:hi] = 2 * hip[lo:hi, None, :] - tr.xy[lo:hi] + np.array([0.0, 60.0])  # upside down, a little lower
+    a = deadlift.analyze(tr)
+    assert len(a.reps) == 1
+    r = a.reps[0]
+    for k in ("liftoff", "lockout"):
+        assert abs(r.key_frames[k] - r0.key_frames[k]) <= 2, (k, r.key_frames, r0.key_frames)
+    assert not np.isfinite(a.series["hip_y"][r0.key_frames["lockout"] + 6])
+    assert r.metrics["hitch_dip_tl"] < 0.05 and not any(f.code == "hitch" for f in r.faults)

@@ -108,3 +108,58 @@ def test_extraction_looks_past_a_still_bystander(tmp_path):
     assert "bystander" in tr.subject_note
     tr1 = extract_pose(p, backend=Fake, pick_subject=False)
     assert subject.motion(tr1).still and "stands nearly still" in tr1.subject_note
+
+
+def test_an_app_cache_from_before_the_subject_check_is_not_trusted(tmp_path):
+    """A pose track cached before the subject check: a still person in it is tracked again (it may
+    be the bystander), a moving one is kept with today's note."""
+    import os
+    from formcheck import uploads
+    for name, frames, kept in (("still", [_standing(i) for i in range(90)], False),
+                               ("moving", [_moving(i) for i in range(90)], True)):
+        tr = _track(frames)
+        tr.plates = np.full((len(tr), 3, 3), np.nan)
+        tr.subject_note = "Subject: MediaPipe detects the most prominent person and then tracks them frame to frame."
+        os.makedirs(tmp_path / name)
+        tr.save(str(tmp_path / name / "track.npz"))
+        got = uploads.load_track(str(tmp_path), name)
+        assert (got is not None) == kept
+        if kept:
+            assert subject.decided(got.subject_note) and "they move" in got.subject_note
+        else:
+            assert not (tmp_path / name / "track.npz").exists()
+
+
+def test_a_person_whose_limbs_are_never_seen_is_not_said_to_move():
+    frames = []
+    for i in range(90):
+        xy = _standing(i)
+        frames.append(xy)
+    tr = _track(frames)
+    tr.vis[:, [15, 16, 27, 28]] = 0.1  # hands and feet never seen
+    m = subject.motion(tr)
+    assert not np.isfinite(m.limbs) and m.still and "(not seen)" in m.words()
+
+
+def test_a_failed_second_look_keeps_the_first_track_and_says_so(tmp_path):
+    from formcheck.extract import extract_pose
+    from tests.media import make_clip
+    p = str(tmp_path / "c.mp4")
+    make_clip(p, n=40, w=160, h=96)
+    calls = {"n": 0}
+
+    class Fake:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def process(self, rgb_small, full_size):
+            calls["n"] += 1
+            if calls["n"] > 40:
+                raise RuntimeError("the second graph broke")
+            return _standing(calls["n"]) * SCALE, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
+
+    tr = extract_pose(p, backend=Fake)
+    assert len(tr) == 40 and "failed (RuntimeError)" in tr.subject_note
