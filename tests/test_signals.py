@@ -86,3 +86,21 @@ def test_segment_bends_see_a_hump_where_it_is():
     hump = 0.2 + 0.15 * np.clip(1 - np.abs(PROFILE_T - 0.65) / 0.25, 0, None)  # peak at 0.65 of the chord
     assert segment_bend(hump, *UPPER_SEGMENTS) > 20
     assert abs(segment_bend(hump, *LOWER_SEGMENTS)) < segment_bend(hump, *UPPER_SEGMENTS) / 2
+
+
+def test_head_turn_tells_an_oblique_view_from_a_front_view():
+    """Ears 15 cm apart, the nose 10.5 cm ahead of them: a head turned 45 deg from the camera shows
+    its nose 0.7 ear-widths off the ears' midpoint; facing the camera, on it."""
+    from formcheck.signals import head_turn_deg
+    from formcheck.types import L_EAR, NOSE, R_EAR
+
+    def head(turn_deg, n=20):
+        th = np.radians(turn_deg)
+        xy = np.full((n, 33, 2), np.nan)
+        xy[:, L_EAR] = (500 + 7.5 * np.cos(th), 100)
+        xy[:, R_EAR] = (500 - 7.5 * np.cos(th), 100)
+        xy[:, NOSE] = (500 + 10.5 * np.sin(th), 105)
+        return xy
+    for turn in (0, 15, 45, 60):
+        assert head_turn_deg(head(turn)) == pytest.approx(turn, abs=0.5)
+    assert np.isnan(head_turn_deg(np.full((5, 33, 2), np.nan)))
