@@ -249,11 +249,20 @@ def show_results(job: dict) -> None:
         show_verdict(job)
 
     st.subheader("Capture check")
-    c1, c2, c3, c4 = st.columns(4)
+    stretches = a.summary.get("playback") or []
+    cols = st.columns(5 if stretches else 4)
+    c1, c2, c3, c4 = cols[:4]
     c1.metric("View", "oblique" if a.view.oblique else "side-on" if a.view.ok else "not side-on")
     c2.metric("Frame rate", f"{v['fps']:.0f} fps" + (" (variable)" if v.get("variable_frame_rate") else ""))
     c3.metric("Rotation applied", f"{v['rotation']} deg")
     c4.metric(f"{unit.title()}s found", len(a.reps))
+    if stretches:  # running: how fast the clip plays, judged from the runner (formcheck/playback.py)
+        kinds = {p["playback"] for p in stretches}
+        cad, over = a.summary.get("cadence_spm"), a.summary.get("cadence_over_s")
+        cols[4].metric("Playback", kinds.pop() if len(kinds) == 1 else "mixed",
+                       help="; ".join(f"{p['start_s']:.1f}-{p['end_s']:.1f} s {p['playback']}: {p['why']}" for p in stretches))
+        if cad is not None and over:
+            st.caption(f"Cadence {cad:.0f} steps/min, read over {over[0]:.1f}-{over[1]:.1f} s (real-time playback).")
     st.caption(a.view.reason + " " + (report.get("subject") or ""))
     if v["fps"] < 50:
         st.info(f"Filmed at {v['fps']:.0f} fps: fast moments (lift-off, foot strike) are sampled coarsely; 60 fps or more is better.")
@@ -266,7 +275,7 @@ def show_results(job: dict) -> None:
 
     gated = [(r.index, k, why) for r in a.reps for k, why in r.not_measured.items()]
     if gated:
-        with st.expander(f"{len(gated)} value(s) not measured on single {unit}s (impossible readings), and why"):
+        with st.expander(f"{len(gated)} value(s) not measured on single {unit}s, and why"):
             for i, k, why in gated:
                 st.markdown(f"- {unit} {i}, **{a.metric_info.get(k, {}).get('label', k)}**: {why}")
 

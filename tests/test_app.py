@@ -120,3 +120,19 @@ def _saving_to_the_history(app, data):
     assert next(t for t in app.toggle if t.label == "Save this session to my history").value is False
 
 
+
+
+@pytest.mark.slow
+def test_a_run_shows_its_playback_and_where_cadence_is_read(app, tmp_path):
+    """The bundled running sample (its pose track ships with it): the capture check says how the
+    clip plays and over which stretch the cadence is read."""
+    sample = os.path.join(os.path.dirname(APP), "..", "sample_videos", "run_overstride.mp4")
+    p = str(tmp_path / "run.mp4")
+    shutil.copy(sample, p)
+    key = use_file(app, p, "run.mp4")
+    from formcheck.uploads import seed_track
+    assert seed_track(os.environ["FORMCHECK_CACHE"], key, sample)  # no pose pass: the sample's track ships
+    app.run()
+    assert not app.exception, app.exception
+    assert any(m.label == "Playback" and m.value == "real-time" for m in app.metric), [(m.label, m.value) for m in app.metric]
+    assert any("Cadence" in c.value and "real-time playback" in c.value for c in app.caption)
