@@ -8,7 +8,6 @@ toe, which a swap cannot break.
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from . import playback
 from .contour import bend_series
