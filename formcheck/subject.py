@@ -23,7 +23,7 @@ from .types import (L_ANKLE, L_ELBOW, L_HIP, L_KNEE, L_SHOULDER, L_WRIST, NOSE, 
 # (< 0.2 torso lengths, ~10 cm). A deadlift moves the hips up and down (set-up to lockout, about
 # half a torso length or more) and back over the heels, so the feet move relative to them; running
 # swings each foot ~1.5 torso lengths fore and aft of the hip. (On the 44 labelled clips every
-# lifter and runner moves 0.36 torso lengths or more by one of the two; the standing coach 0.16.)
+# lifter and runner moves 0.49 torso lengths or more by the larger of the two; the standing coach 0.16.)
 STILL_TL = 0.3
 VERSION = "still0.3-cover-v1"  # the benchmark caches a second pass under this name
 MIN_SEEN = 10            # frames with the limb in view before its range counts as measured
