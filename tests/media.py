@@ -116,3 +116,18 @@ def _mux(c, p, shift_s: float) -> None:
         p.pts -= d
         p.dts -= d
     c.mux(p)
+
+
+def fake_pose(process):
+    """A PoseBackend factory whose process(rgb_small, full_size) is the given function: the pose
+    pass runs on it in this process, and no MediaPipe runs."""
+    class Fake:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def process(self, rgb_small, full_size):
+            return process(rgb_small, full_size)
+    return Fake

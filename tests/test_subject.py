@@ -5,6 +5,7 @@ import numpy as np
 
 from formcheck import subject
 from formcheck.types import L_HIP, N_LANDMARKS, PROFILE_T, R_HIP, PoseTrack, VideoInfo
+from tests.media import fake_pose
 from tests.synth import deadlift_track, pose_frame
 
 SCALE = 0.125  # synth poses are drawn for 1280x720; the test clip is 160x90
@@ -85,21 +86,15 @@ def test_extraction_looks_past_a_still_bystander(tmp_path):
             wr.write(img)
     calls = {"n": 0}
 
-    class Fake:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            pass
-
-        def process(self, rgb_small, full_size):
-            i = calls["n"] % n
-            calls["n"] += 1
-            by = _standing(i) * SCALE
-            hip = np.round(0.5 * (by[L_HIP] + by[R_HIP])).astype(int)
-            covered = rgb_small[hip[1], hip[0], 2] > 60
-            xy = (_moving(i) if covered else _standing(i)) * SCALE
-            return xy, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
+    def process(rgb_small, full_size):
+        i = calls["n"] % n
+        calls["n"] += 1
+        by = _standing(i) * SCALE
+        hip = np.round(0.5 * (by[L_HIP] + by[R_HIP])).astype(int)
+        covered = rgb_small[hip[1], hip[0], 2] > 60
+        xy = (_moving(i) if covered else _standing(i)) * SCALE
+        return xy, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
+    Fake = fake_pose(process)
 
     tr = extract_pose(p, backend=Fake)
     assert calls["n"] == 2 * n                       # a second pass, because the first person stood still
@@ -148,18 +143,11 @@ def test_a_failed_second_look_keeps_the_first_track_and_says_so(tmp_path):
     make_clip(p, n=40, w=160, h=96)
     calls = {"n": 0}
 
-    class Fake:
-        def __enter__(self):
-            return self
+    def process(rgb_small, full_size):
+        calls["n"] += 1
+        if calls["n"] > 40:
+            raise RuntimeError("the second graph broke")
+        return _standing(calls["n"]) * SCALE, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
 
-        def __exit__(self, *exc):
-            pass
-
-        def process(self, rgb_small, full_size):
-            calls["n"] += 1
-            if calls["n"] > 40:
-                raise RuntimeError("the second graph broke")
-            return _standing(calls["n"]) * SCALE, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
-
-    tr = extract_pose(p, backend=Fake)
+    tr = extract_pose(p, backend=fake_pose(process))
     assert len(tr) == 40 and "failed (RuntimeError)" in tr.subject_note

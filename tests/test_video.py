@@ -155,22 +155,15 @@ def test_pose_backend_is_passed_in_not_patched(tmp_path):
     """The pose pass takes any PoseBackend: a fake one here, so no MediaPipe runs."""
     from formcheck.extract import extract_pose
     from formcheck.types import N_LANDMARKS, PROFILE_T
-    from tests.media import make_clip
+    from tests.media import fake_pose, make_clip
     p = str(tmp_path / "c.mp4")
     make_clip(p, n=20, w=160, h=120)
     seen = []
 
-    class Fake:
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            pass
-
-        def process(self, rgb_small, full_size):
-            seen.append(full_size)
-            xy = np.full((N_LANDMARKS, 2), float(len(seen)))
-            return xy, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
-    tr = extract_pose(p, backend=Fake, workers=2)
+    def process(rgb_small, full_size):
+        seen.append(full_size)
+        xy = np.full((N_LANDMARKS, 2), float(len(seen)))
+        return xy, np.ones(N_LANDMARKS), np.zeros((2, len(PROFILE_T)))
+    tr = extract_pose(p, backend=fake_pose(process), workers=2)
     assert len(tr) == 20 and seen[0] == (160, 120)
     assert tr.xy[:, 0, 0].tolist() == [float(i + 1) for i in range(20)]  # one process, every frame in order
