@@ -59,10 +59,11 @@ def chord_profile(mask: np.ndarray, hip: np.ndarray, shoulder: np.ndarray, thres
 
 def back_points(hip: np.ndarray, shoulder: np.ndarray, half_widths: np.ndarray,
                 dorsal_sign: float, t: np.ndarray = PROFILE_T) -> np.ndarray:
-    """Pixel positions of the back outline for drawing: (K, 2), NaN where unknown."""
+    """Pixel positions of the back outline: (K, 2), NaN where unknown; for every frame at once
+    given hip, shoulder (N, 2) and half_widths (N, K): (N, K, 2)."""
     v = shoulder - hip
-    n = np.array([-v[1], v[0]])
-    return hip[None, :] + t[:, None] * v[None, :] + dorsal_sign * half_widths[:, None] * n[None, :]
+    n = np.stack([-v[..., 1], v[..., 0]], axis=-1)  # chord length long: half-widths are in chord lengths
+    return hip[..., None, :] + t[:, None] * v[..., None, :] + dorsal_sign * half_widths[..., None] * n[..., None, :]
 
 
 # Where along the chord the back outline is read: the ends are buttocks and neck/shoulder blades.

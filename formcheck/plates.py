@@ -131,12 +131,8 @@ def outline_on_plate(profile: np.ndarray, xy: np.ndarray, plate: np.ndarray, dor
     """(N, K) True where a back-outline sample (half-widths `profile`, (N, K), as contour.chord_profile
     measured them from the landmarks xy) lies on the plate: there the silhouette took in the plate
     and its rim, not the back, so the sample is not measured (nor drawn)."""
-    from .contour import PROFILE_T
-    from .types import trunk_ends
+    from .contour import back_points
     hip, sh = trunk_ends(xy)
-    v = sh - hip
-    n = np.stack([-v[:, 1], v[:, 0]], axis=1)  # chord length long: profile is in chord lengths
-    pts = hip[:, None, :] + PROFILE_T[None, :, None] * v[:, None, :] + dorsal_sign * profile[..., None] * n[:, None, :]
-    d = np.linalg.norm(pts - plate[:, None, :2], axis=-1)
+    d = np.linalg.norm(back_points(hip, sh, profile, dorsal_sign) - plate[:, None, :2], axis=-1)
     with np.errstate(invalid="ignore"):
         return d < plate[:, None, 2]
