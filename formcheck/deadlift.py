@@ -14,7 +14,7 @@ from .types import Analysis, Fault, PoseTrack, Rep
 CUTOFF_HZ = 6.0          # lifting is slow; 6 Hz keeps the pull and removes landmark jitter
 MIN_HINGE_RANGE = 25.0   # degrees of trunk travel needed to call anything a rep
 EARLY_TRAVEL = 0.30      # "early pull" ends when the bar has covered this share of its rise
-TIMING = ("hip_lead_tl", "early_trunk_change_deg", "concentric_s", "rep_duration_s")  # hang on an instant
+TIMING = ("hip_lead_tl", "early_trunk_change_deg", "back_rise_at_knee_lock", "concentric_s", "rep_duration_s")  # hang on an instant
 
 METRIC_INFO = {
     "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",
@@ -53,6 +53,11 @@ METRIC_INFO = {
                          how="Largest sinking of the hip midpoint between lift-off and lockout that the hips then rise back "
                              "out of (the knees re-bending under a stalled bar), over torso length. Hip landmarks behind the "
                              "plate are not used; a settle at lockout is not a dip."),
+    "back_rise_at_knee_lock": dict(label="Back's rise done when the knees locked", unit="share (1 = together)",
+                                   how="Share of the trunk angle's rise from lift-off to lockout done at the first frame the knee "
+                                       "joint angle is within 20 deg of its lockout value (3-frame medians): about 1 when knees and "
+                                       "hips finish together, near 0 when the legs straighten first and the back lifts the rest "
+                                       "(legs-first). Needs the knees seen straightening and a trunk rise of 15 deg or more."),
     "concentric_s": dict(label="Pull duration", unit="s", how="Lift-off to lockout, from the video's own timestamps."),
     "rep_duration_s": dict(label="Rep duration", unit="s", how="Lift-off to the bar back at the floor (or the end of the lockout)."),
 }
@@ -250,8 +255,11 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     if ev is None:
         return None
     m = _metrics(ev, s, t, c)
+    m["back_rise_at_knee_lock"], why_not = knee_lock_share(s["knee_deg"], s["trunk_deg"], ev["liftoff"], ev["lockout"], ev["hold_end"])
     not_measured = _finish(m, withheld)
     not_measured.update(_behind_plate(m, ev, c, not_measured, withheld))
+    if why_not and m["back_rise_at_knee_lock"] is None and "back_rise_at_knee_lock" not in not_measured | withheld:
+        not_measured["back_rise_at_knee_lock"] = why_not
     if s["back_on_plate"][ev["setup"]:ev["knee_pass"] + 1].any():
         for k in BACK_KEYS:
             if m.get(k) is None and k not in not_measured and k not in withheld:
@@ -376,6 +384,36 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     return m
 
 
+def knee_lock_share(knee: np.ndarray, trunk: np.ndarray, liftoff: int, lock: int, hold_end: int) -> tuple[float, str | None]:
+    """How much of the trunk's rise (lift-off -> lockout) was done when the knees were first nearly
+    straight: ~1 when knees and hips finish together, ~0 when the legs straighten first and the back
+    lifts the rest (legs-first). NaN with the reason where it cannot be read."""
+    p = DEADLIFT["legs_first"].params
+    # a 3-frame median: one knee landmark jumping for a frame is not the knees locking
+    kn = pd.Series(knee[liftoff:hold_end + 1]).rolling(3, center=True, min_periods=2).median().to_numpy()
+    tr = pd.Series(trunk[liftoff:lock + 1]).rolling(3, center=True, min_periods=2).median().to_numpy()
+    if not np.isfinite(kn).any() or np.nanmax(kn) < p["knee_straight_min"]:
+        return float("nan"), (f"not measured: the knees were not seen straightening (past {p['knee_straight_min']:.0f} deg) "
+                              "between lift-off and lockout - hidden or out of frame")
+    top = np.nanmax(kn)
+    seen = np.flatnonzero(np.isfinite(kn[:len(tr)]))
+    near = seen[kn[seen] >= top - p["knee_near"]]
+    if len(near) and near[0] == seen[0]:
+        # never seen bent: a stiff-leg start (hips_too_high's business), or knees hidden while they bent
+        return float("nan"), (f"not measured: the knees were first seen already within {p['knee_near']:.0f} deg of straight "
+                              "(a stiff-leg start, or hidden while they bent), so there is no knee extension to time")
+    rise = tr[0] - tr[-1]
+    if not np.isfinite(rise):
+        return float("nan"), "not measured: the trunk was not seen at lift-off or at lockout"
+    if rise < p["trunk_rise_min"]:
+        return float("nan"), (f"not measured: the trunk rose {rise:.1f} deg from lift-off to lockout, under "
+                              f"{p['trunk_rise_min']:.0f} (an upright start has no back rise to time the knees against)")
+    j = int(near[0]) if len(near) else len(tr) - 1
+    if not np.isfinite(tr[j]):
+        return float("nan"), "not measured: the trunk was not seen when the knees straightened"
+    return float((tr[0] - tr[j]) / rise), None
+
+
 def dip(height: np.ndarray) -> float:
     """The deepest fall of `height` (NaN = unseen) below what it had reached that it later climbs
     back out of: min(drop from the running maximum, rise to the maximum after) at its best frame.
@@ -393,7 +431,7 @@ def dip(height: np.ndarray) -> float:
 # a joint there, on either side, says so (instead of a bare "not measured").
 _PLATE_READS = (("liftoff_", ("liftoff", "liftoff")), ("lockout_", ("lockout", "lockout")),
                 ("bar_start", ("liftoff", "liftoff")), ("early_", ("setup", "early")), ("hip_lead", ("setup", "early")),
-                ("hitch_", ("liftoff", "lockout")))
+                ("hitch_", ("liftoff", "lockout")), ("back_rise_at_knee", ("liftoff", "lockout")))
 _PLATE_JOINTS = ("shoulder", "hip", "knee", "ankle")
 
 
@@ -505,7 +543,23 @@ def bar_drift(m: dict, at: Times) -> Fault | None:
                        "the pull.", at["liftoff"], at["lockout"])
 
 
-REP_RULES = (lumbar_rounding, hips_shoot_up, squat_start, hitch, lockout_lean_back, bar_drift)
+def hips_too_high(m: dict, at: Times) -> Fault | None:
+    return fault_above(DEADLIFT["hips_too_high"], m.get("liftoff_trunk_deg"),
+                       "At lift-off your trunk was {v:.0f} deg from vertical: the hips were about level with the "
+                       "shoulders (a stiff-legged start), not between the knees and the shoulders.", at["setup"], at["liftoff"])
+
+
+def legs_first(m: dict, at: Times) -> Fault | None:
+    """The knees locking with most of the back's rise still to do. Not said again where the back
+    tipped over as well: that is hips_shoot_up, one movement with one cue."""
+    rule, v = DEADLIFT["legs_first"], m.get("back_rise_at_knee_lock")
+    if v is None or v >= rule.threshold or hips_shoot_up(m, at) is not None:
+        return None
+    return _fault(rule, v, f"Your knees were nearly straight with only {max(v, 0.0) * 100:.0f}% of the back's rise done: "
+                  "the legs finished first and the back lifted the rest (a stiff-leg pull).", at["liftoff"], at["lockout"])
+
+
+REP_RULES = (lumbar_rounding, hips_shoot_up, legs_first, hips_too_high, squat_start, hitch, lockout_lean_back, bar_drift)
 
 
 SPEC = Exercise(

@@ -33,7 +33,7 @@ from .types import Analysis, FormcheckError, PoseTrack
 CLIP_HEIGHT = 480      # the session's own copy of the clip: enough for review and the side-by-side
 DEFAULT_ATHLETE = "me"
 # Faults that bear on the lower back, in the order the lower-back summary lists them.
-LOWER_BACK = ("lumbar_rounding", "hips_shoot_up", "lockout_lean_back", "set_breakdown", "squatting_deadlift",
+LOWER_BACK = ("lumbar_rounding", "hips_shoot_up", "legs_first", "hips_too_high", "lockout_lean_back", "set_breakdown", "squatting_deadlift",
               "overarching_lower_back", "overstride", "overstride_reach", "excessive_lean", "fatigue_drift")
 
 

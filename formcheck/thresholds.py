@@ -49,6 +49,25 @@ DEADLIFT = {
         "no ratio line separated (best split on every source left out: 'always'), it divides by a small shoulder "
         "rise, and it only added false alarms. It is now reported as the hips' lead in torso lengths (hip_lead_tl), which divides by nothing that can be near zero.",
         HIPS_CUE),
+    "legs_first": Rule(
+        "legs_first", 0.5, "share of the trunk's rise", "P",
+        "The knees nearly straight (within 20 deg of their lockout angle) while the trunk has done less than half "
+        "of its rise from lift-off to lockout: the legs finished first and the back lifted the rest as a stiff-leg "
+        "pull, with the trunk held (not tipping over, which is hips_shoot_up). A well-timed pull finishes knees and "
+        "hips together (Rippetoe, C), so the share is near 1; 0.5 is the midpoint (P). Read only where the knees are "
+        "seen reaching at least 155 deg and the trunk rises at least 15 deg (3x the 4.7 deg rep-to-rep spread of the "
+        "lift-off trunk angle; an upright start has no back rise to time).",
+        HIPS_CUE, params={"knee_near": 20.0, "knee_straight_min": 155.0, "trunk_rise_min": 15.0}),
+    "hips_too_high": Rule(
+        "hips_too_high", 81.0, "deg from vertical", "P",
+        "The hip-shoulder line at lift-off within 9 deg of horizontal: the hips level with (or above) the shoulders, "
+        "not between the knees and the shoulders (Rippetoe, C; the labels' own definition: 'hips level with or above "
+        "the shoulders'). 81 = 90 - 1.96 x 4.7 deg, the rep-to-rep spread of the lift-off trunk angle within a "
+        "lifter (pooled over the labelled multi-rep clips: measurement noise plus real variation, so the line is "
+        "conservative): a trunk that cannot be told from level. Not fitted to the faulty clips.",
+        "Set up with the hips between the knees and the shoulders: shins to the bar, hips down until the shoulders "
+        "are clearly higher than the hips, then pull. (A stiff-leg or Romanian deadlift starts this way on purpose.)",
+        params={"noise_sd": 4.7}),
     "squatting_deadlift": Rule(
         "squatting_deadlift", 15.0, "deg", "P",
         "Thigh within 15 deg of horizontal at lift-off with the trunk more upright than 55 deg from vertical, "
@@ -174,6 +193,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "liftoff_knee_deg": (40.0, 180.0, "knee flexion tops out near 140-150 deg; a bar on the floor needs far less"),
     "liftoff_thigh_deg": (-40.0, 90.0, "hips more than 40 deg below the knees is not a lift-off position"),
     "hip_lead_tl": (-1.0, 1.0, "the hips cannot rise a torso length more (or less) than the shoulders"),
+    "back_rise_at_knee_lock": (-1.0, 1.5, "the trunk cannot tip over by more than its whole rise, nor rise 1.5x it, before the knees lock"),
     "hitch_dip_tl": (0.0, 2.0, "the hips cannot sink further than standing to a full squat (~2 torso lengths) mid-pull"),
     "early_trunk_change_deg": (-60.0, 60.0, "the trunk cannot swing 60 deg in the first 30% of the bar's rise"),
     "lockout_trunk_deg": (-45.0, 45.0, "nobody locks out leaning back or forward more than 45 deg"),

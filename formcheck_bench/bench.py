@@ -16,6 +16,7 @@ memory (main process + pose helper).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import tempfile
@@ -432,12 +433,15 @@ def _scored():
         Scored("lumbar_rounding", "lumbar_rounding", "back_rounding_deg", ">", "lumbar_rounding",
                "threshold = normal range of flat backs (mean + 1.96 SD of the 'no' clips)", method="reference"),
         Scored("hips_shoot_up", "hips_shoot_up", "early_trunk_change_deg", ">", "hips_shoot_up"),
+        Scored("hips_shoot_up", "legs_first", "back_rise_at_knee_lock", "<", "legs_first",
+               "legs-first, scored against the hips_shoot_up labels (it does not fire where hips_shoot_up already has)"),
+        Scored("hips_too_high_start", "hips_too_high", "liftoff_trunk_deg", ">", "hips_too_high",
+               "line = 90 - 1.96 x the within-lifter spread of the lift-off trunk angle (printed below), not fitted"),
         Scored("squat_start", "squatting_deadlift", "liftoff_thigh_deg", "<", "squatting_deadlift",
                "the rule also needs an upright trunk; LOSO on the thigh angle alone"),
         Scored("lockout_lean_back", "lockout_lean_back", "lockout_hyperext_deg", ">", "lockout_lean_back"),
         Scored("bar_away_from_body", "bar_drift", "bar_drift_fl", ">", "bar_drift"),
         Scored("upper_back_rounding", None, note="no rule yet"),
-        Scored("hips_too_high_start", None, note="no rule yet"),
     ]
     run = [
         Scored("overstride", "overstride", "median_shank_at_contact_deg", ">", "overstride",
@@ -597,11 +601,41 @@ def score_real(data: dict) -> dict:
             cc = confusion(per_clip(its, sc.direction))
             entry["clip_counts"] = {k: cc[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")}
         faults[key] = entry
+    # The hips_shoot_up label is answered by two rules (one movement, one cue): either firing counts.
+    both = {}
+    for i in items:
+        if i.fault == "hips_shoot_up" and i.metric in ("early_trunk_change_deg", "back_rise_at_knee_lock"):
+            both.setdefault((i.clip, i.unit), []).append(i)
+    combined = [dataclasses.replace(v[0], fired=any(x.fired for x in v), value=None) for v in both.values()]
+    cb = confusion(combined)
+    faults_either = dict(codes=("hips_shoot_up", "legs_first"), **{k: cb[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")},
+                         missed=[f"{i.clip} {i.unit}" for i in combined if i.label == "yes" and not i.fired],
+                         false_alarms=[f"{i.clip} {i.unit}" for i in combined if i.label == "no" and i.fired])
     gated = [dict(clip=r["clip"], unit=r["unit"], t=r["t"], metric=k, why=v)
              for r in data["rows"] for k, v in (r.get("not_measured") or {}).items()]
     fired = {code: [f"{r['clip']} {r['unit']}" for r in data["rows"] if code in r.get("faults", ())] for code in UNLABELLED_RULES}
     return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"],
-                unlabelled_fired=fired)
+                unlabelled_fired=fired, hips_either=faults_either, trunk_spread=within_lifter_sd(data["rows"], "liftoff_trunk_deg"))
+
+
+def within_lifter_sd(rows: list[dict], metric: str, min_reps: int = 3) -> dict:
+    """The pooled rep-to-rep SD of a metric within each clip (one lifter) of min_reps or more
+    measured reps: measurement noise plus real variation, with no label used."""
+    import numpy as np
+    per: dict[str, list[float]] = {}
+    for r in rows:
+        v = (r.get("metrics") or {}).get(metric)
+        if r["unit"].startswith("rep") and v is not None:
+            per.setdefault(r["clip"], []).append(float(v))
+    ss = dof = 0.0
+    used = []
+    for clip, v in per.items():
+        if len(v) >= min_reps:
+            a = np.asarray(v)
+            ss += float(((a - a.mean()) ** 2).sum())
+            dof += len(a) - 1
+            used.append(clip)
+    return dict(metric=metric, sd=(ss / dof) ** 0.5 if dof else None, clips=len(used), reps=int(dof) + len(used))
 
 
 def _fmt(x, nd=2):
@@ -609,6 +643,7 @@ def _fmt(x, nd=2):
 
 
 def print_real(res: dict) -> None:
+    from formcheck.thresholds import DEADLIFT
     F = res["faults"]
     print("\nPer fault at the shipped thresholds (per rep for deadlift, per clip for running); "
           "'unclear'/'n/a' labels excluded.\nLOSO: leave-one-source-out, the threshold chosen on the other sources "
@@ -662,6 +697,19 @@ def print_real(res: dict) -> None:
             print(f"  false alarms: {short(f['false_alarms'])}")
         if f.get("unclear"):
             print(f"  unclear (excluded): {short(f['unclear'], 6)}")
+    e = res.get("hips_either")
+    if e:
+        print(f"\nhips_shoot_up label, either rule ({' or '.join(e['codes'])}) firing: TP {e['tp']} FP {e['fp']} TN {e['tn']} FN {e['fn']}, "
+              f"sens {_fmt(e['sensitivity'])} spec {_fmt(e['specificity'])}")
+        if e["missed"]:
+            print(f"  missed: {short(e['missed'])}")
+        if e["false_alarms"]:
+            print(f"  false alarms: {short(e['false_alarms'])}")
+    ts = res.get("trunk_spread")
+    if ts and ts["sd"] is not None:
+        print(f"\nLift-off trunk angle, rep-to-rep SD within a lifter (pooled, {ts['clips']} clips, {ts['reps']} reps, no labels used): "
+              f"{ts['sd']:.2f} deg -> hips_too_high line 90 - 1.96 x SD = {90 - 1.96 * ts['sd']:.1f} deg (shipped: "
+              f"{DEADLIFT['hips_too_high'].threshold:g})")
     # Rules no label column scores: where they fired, so a false alarm is seen (the labels' notes
     # describe a hitch on both pulls of bichraix_10 and on no other clip).
     print("\nRules without a label column, where they fired:")

@@ -63,16 +63,20 @@ def back_profile(bulge: float) -> np.ndarray:
 
 def deadlift_track(reps: int = 3, fps: float = 30.0, rounding=0.0, hips_up: float = 0.0, lean_back: float = 0.0,
                    squat: bool = False, stand_s: float = 1.0, rep_s: float = 3.0, facing: float = 1.0,
-                   width: float = 0.0, noise: float = 0.0, seed: int = 0, hitch: float = 0.0) -> PoseTrack:
+                   width: float = 0.0, noise: float = 0.0, seed: int = 0, hitch: float = 0.0,
+                   legs_first: float = 0.0, setup_trunk: float = 60.0) -> PoseTrack:
     """A set of dead-stop deadlifts. rounding: bulge of the back outline at the floor (scalar or
     one per rep; 0.06 reads about 20 deg of bend); hips_up: how far (0-1) the legs straighten before
     the trunk rises; lean_back: trunk degrees behind vertical at lockout; squat: low-hip start;
-    hitch: how far (0-1) the legs bend back toward the set-up mid-pull before straightening."""
+    hitch: how far (0-1) the legs bend back toward the set-up mid-pull before straightening;
+    legs_first: how far (0-1) the legs' extension runs ahead of the trunk's rise, the trunk held
+    meanwhile (1: the knees lock at mid-pull, then the back lifts); setup_trunk: trunk degrees from
+    vertical at the floor (88: hips about level with the shoulders)."""
     rng = np.random.default_rng(seed)
     rounding = np.broadcast_to(np.asarray(rounding, dtype=float), (reps,))
     n_stand = int(stand_s * fps)
     n_rep = int(rep_s * fps)
-    setup = dict(shank=30.0, thigh=60.0, trunk=60.0) if not squat else dict(shank=45.0, thigh=85.0, trunk=30.0)
+    setup = dict(shank=30.0, thigh=60.0, trunk=setup_trunk) if not squat else dict(shank=45.0, thigh=85.0, trunk=30.0)
     frames, bulges = [], []
     stand_bulge = -0.02  # standing: slight lumbar concavity
 
@@ -91,8 +95,10 @@ def deadlift_track(reps: int = 3, fps: float = 30.0, rounding=0.0, hips_up: floa
                 pl = pt = p
             elif u < 2 / 3:  # pull
                 q = (u - 1 / 3) * 3
-                pt = 0.5 * (1 - np.cos(np.pi * q))
-                pl = min(1.0, pt + hips_up * np.sin(np.pi * min(q * 1.5, 1.0)))  # legs lead the trunk
+                lead = 0.5 * legs_first  # the legs' extension ends this much of the pull early, the trunk's starts as late
+                pt = 0.5 * (1 - np.cos(np.pi * max(0.0, (q - lead) / (1 - lead))))
+                pl = 0.5 * (1 - np.cos(np.pi * min(1.0, q / (1 - lead))))
+                pl = min(1.0, pl + hips_up * np.sin(np.pi * min(q * 1.5, 1.0)))  # legs lead the trunk
                 if 0.4 <= q < 0.8:  # the knees dip back under the bar, then drive again
                     pl -= hitch * np.sin(np.pi * (q - 0.4) / 0.4)
             else:

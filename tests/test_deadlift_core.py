@@ -294,3 +294,42 @@ def test_a_flipped_pose_times_nothing_and_measures_nothing():
         assert abs(r.key_frames[k] - r0.key_frames[k]) <= 2, (k, r.key_frames, r0.key_frames)
     assert not np.isfinite(a.series["hip_y"][r0.key_frames["lockout"] + 6])
     assert r.metrics["hitch_dip_tl"] < 0.05 and not any(f.code == "hitch" for f in r.faults)
+
+
+def test_legs_first_is_the_knees_locking_before_the_back_lifts():
+    """Legs straightening with the trunk held, then the back lifting the rest (a stiff-leg pull), is
+    legs-first; knees and hips finishing together is not. Both timed on the same synthetic body."""
+    clean = deadlift.analyze(deadlift_track(reps=2))
+    assert all(r.metrics["back_rise_at_knee_lock"] > 0.7 for r in clean.reps)
+    assert not any(f.code == "legs_first" for r in clean.reps for f in r.faults)
+    stiff = deadlift.analyze(deadlift_track(reps=2, legs_first=1.0))
+    assert len(stiff.reps) == 2
+    for r in stiff.reps:
+        assert r.metrics["back_rise_at_knee_lock"] < 0.2
+        f = next(f for f in r.faults if f.code == "legs_first")
+        assert f.value < DEADLIFT["legs_first"].threshold and (f.start_s, f.end_s)[0] == r.start_s
+        assert not any(f.code == "hips_shoot_up" for f in r.faults)  # the trunk held: not tipping over
+
+
+def test_legs_first_is_not_measured_when_the_knees_are_hidden():
+    """Knees never seen straightening (landmarks lost, as behind a plate) are not a pass."""
+    tr = deadlift_track(reps=1, legs_first=1.0)
+    r0 = deadlift.analyze(tr).reps[0]
+    lo, hi = r0.key_frames["liftoff"], r0.key_frames["end"]
+    tr.xy[lo:hi, [25, 26]] = np.nan  # both knees
+    r = deadlift.analyze(tr).reps[0]
+    assert r.metrics["back_rise_at_knee_lock"] is None
+    assert "knee" in r.not_measured["back_rise_at_knee_lock"]
+    assert not any(f.code == "legs_first" for f in r.faults)
+
+
+def test_hips_too_high_is_a_set_up_with_the_hips_level_with_the_shoulders():
+    """Trunk within 9 deg of horizontal at lift-off fires; the usual 60 deg set-up does not; for a
+    left- and a right-facing lifter alike."""
+    for facing in (1.0, -1.0):
+        ok = deadlift.analyze(deadlift_track(reps=1, facing=facing)).reps[0]
+        assert ok.metrics["liftoff_trunk_deg"] < 70 and not any(f.code == "hips_too_high" for f in ok.faults)
+        high = deadlift.analyze(deadlift_track(reps=1, facing=facing, setup_trunk=88.0)).reps[0]
+        assert high.metrics["liftoff_trunk_deg"] > DEADLIFT["hips_too_high"].threshold
+        f = next(f for f in high.faults if f.code == "hips_too_high")
+        assert f.start_s <= high.start_s and f.cue

@@ -182,7 +182,7 @@ def test_the_session_pdf_has_the_verdict_key_frame_plot_table_and_sources(tmp_pa
     path, res = sample("deadlift_rounding")
     out = session_pdf(str(tmp_path / "r.pdf"), res.track, res.analysis, res.report, path, source="my set.mp4")
     n, text, r = _pdf_text(out)
-    assert n == 3
+    assert 3 <= n <= 4  # verdict and key frame, plot and per-rep table, the glossary of what each number is
     flat = " ".join(text.split())
     for words in ("formcheck report: my set.mp4", "Verdict", "Filming check", "The most affected rep", "Angles over time",
                   "Per rep", "What each number is measured from", "Back rounding (outline bend)", "+/-", "silhouette",

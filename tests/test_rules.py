@@ -117,3 +117,22 @@ def test_hitch_fires_just_past_its_line():
     assert f.code == "hitch" and (f.start_s, f.end_s) == (AT["liftoff"], AT["lockout"]) and f.cue
     assert deadlift.hitch({"hitch_dip_tl": thr(line)}, AT) is None
     assert deadlift.hitch({"hitch_dip_tl": None}, AT) is None
+
+
+def test_hips_too_high_fires_just_past_its_line():
+    line = DEADLIFT["hips_too_high"]
+    f = deadlift.hips_too_high({"liftoff_trunk_deg": thr(line, 0.01)}, AT)
+    assert f.code == "hips_too_high" and (f.start_s, f.end_s) == (AT["setup"], AT["liftoff"]) and f.cue
+    assert deadlift.hips_too_high({"liftoff_trunk_deg": thr(line)}, AT) is None
+    assert deadlift.hips_too_high({"liftoff_trunk_deg": None}, AT) is None
+
+
+def test_legs_first_fires_just_below_its_line_and_not_twice_for_one_movement():
+    line = DEADLIFT["legs_first"]
+    f = deadlift.legs_first({"back_rise_at_knee_lock": thr(line, -0.01)}, AT)
+    assert f.code == "legs_first" and (f.start_s, f.end_s) == (AT["liftoff"], AT["lockout"]) and f.cue
+    assert deadlift.legs_first({"back_rise_at_knee_lock": thr(line)}, AT) is None
+    assert deadlift.legs_first({"back_rise_at_knee_lock": None}, AT) is None
+    # the back also tipped over: hips_shoot_up says it, with the same cue
+    tipped = {"back_rise_at_knee_lock": 0.1, "early_trunk_change_deg": thr(DEADLIFT["hips_shoot_up"], 5)}
+    assert deadlift.legs_first(tipped, AT) is None and deadlift.hips_shoot_up(tipped, AT) is not None
