@@ -7,7 +7,11 @@ of a torso length ahead of the hip joint centre and the shoulder landmark above 
 centre; read between raw landmarks the hip angle was 6.8 deg off (median) on side-on deadlifts
 of bodies the correction never saw, 1.9 between joint centres (README, "Joint angles"). A small correction learned on those renders moves each landmark to
 its joint centre: the offset (joint centre - landmark), in torso lengths along the person's
-forward and downward directions, as a linear function of the trunk, thigh and shank inclinations.
+forward and downward directions, as a linear function of the trunk, thigh and shank inclinations
+and the camera's yaw. The joint centre it learns is where the joint sits in
+the body's sagittal plane, not where it shows in the picture: 10-20 deg off side-on, a hip or a
+knee that sits off the mid-plane shows shifted across the picture, and read between the projected
+centres the hip angle was 2-5 deg off even with the true joints (proportional to the yaw).
 
 The weights are `models/joint_centres.onnx` (run with onnxruntime, offline), rebuilt by
 `python -m formcheck.bench joints --fit` (formcheck_bench/joints.py) from the rendered clips.
@@ -55,9 +59,11 @@ def view_yaw(xy: np.ndarray, torso: float, side: str, facing: float) -> float:
 def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "",
              trained: tuple[np.ndarray, np.ndarray] | None = None, yaw_deg: float = 0.0) -> np.ndarray:
     """(N, 16): for the exercise's block, 1, sin/cos of the trunk, thigh and shank inclinations
-    (from vertical, + toward where the person faces) and sin(camera yaw) (a landmark beside its
-    joint, on the body's surface, shows across the picture by that much); zeros in the other
-    block. `prefix` "far_"
+    (from vertical, + toward where the person faces) and sin(camera yaw) (a joint beside the body's
+    mid-plane, and the landmark on its surface, show across the picture by that much); zeros in
+    the other block. (Adding sin/cos of twice each inclination gained 0.1-0.3 deg on the held-out
+    synthetic bodies but moved two real lockouts by ~6 deg: more freedom than five bodies pin down;
+    not kept.) `prefix` "far_"
     reads the far leg (the trunk is shared). `trained`: (low, high) degrees of trunk, thigh and
     shank that the model was fitted on; angles outside are clipped to them."""
     from .signals import incline_from_vertical  # here: signals imports this module

@@ -114,3 +114,24 @@ def test_a_joint_out_of_the_picture_costs_only_the_angles_that_use_it():
     assert np.all(np.isfinite(C["shoulder_mid"])) and np.all(np.isfinite(C["hip_mid"]))
     assert np.all(np.isfinite(C["hip"])) and np.all(np.isfinite(C["knee"]))
     assert np.all(np.isnan(C["ankle"][2:4])) and np.all(np.isfinite(C["ankle"][[0, 1, 4, 5]]))
+
+
+def test_the_correction_is_fitted_to_sagittal_joints_whose_angles_are_the_truth():
+    """The targets drawn from the rig's sagittal inclinations give back the rig's hip, knee and
+    trunk angles exactly, whichever way the person faces, wherever the projected points lie."""
+    from formcheck.signals import incline_from_vertical, joint_angle
+    from formcheck_bench.joints import sagittal_targets
+    rng = np.random.default_rng(3)
+    n = 20
+    frames = [dict(trunk_deg=float(a), thigh_l_deg=float(b), shank_l_deg=float(c))
+              for a, b, c in zip(rng.uniform(0, 80, n), rng.uniform(0, 65, n), rng.uniform(-25, 0, n))]  # no hyperextension
+    P = {k: rng.uniform(100, 500, (n, 2)) for k in ("shoulder", "hip", "knee", "ankle")}
+    for facing in (1.0, -1.0):
+        S = sagittal_targets(P, frames, facing)
+        hip = joint_angle(S["shoulder"], S["hip"], S["knee"])
+        knee = joint_angle(S["hip"], S["knee"], S["ankle"])
+        trunk = incline_from_vertical(S["hip"], S["shoulder"], facing)
+        for f, h, k, t in zip(frames, hip, knee, trunk):
+            assert h == pytest.approx(180 - f["trunk_deg"] - f["thigh_l_deg"], abs=1e-6)
+            assert k == pytest.approx(180 - f["thigh_l_deg"] + f["shank_l_deg"], abs=1e-6)
+            assert t == pytest.approx(f["trunk_deg"], abs=1e-6)
