@@ -258,8 +258,8 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
     m["back_rise_at_knee_lock"], why_not = knee_lock_share(s["knee_deg"], s["trunk_deg"], ev["liftoff"], ev["lockout"], ev["hold_end"])
     not_measured = _finish(m, withheld)
     not_measured.update(_behind_plate(m, ev, c, not_measured, withheld))
-    if why_not and m["back_rise_at_knee_lock"] is None and "back_rise_at_knee_lock" not in not_measured | withheld:
-        not_measured["back_rise_at_knee_lock"] = why_not
+    if why_not and m["back_rise_at_knee_lock"] is None and "back_rise_at_knee_lock" not in withheld:
+        not_measured.setdefault("back_rise_at_knee_lock", why_not)  # a plate's reason, found above, comes first
     if s["back_on_plate"][ev["setup"]:ev["knee_pass"] + 1].any():
         for k in BACK_KEYS:
             if m.get(k) is None and k not in not_measured and k not in withheld:

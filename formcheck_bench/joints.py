@@ -218,7 +218,7 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
     from formcheck.joints import JOINTS, KINDS, features
     for kind in KINDS:  # the offsets standing upright (all inclinations 0), to read them as anatomy
         x = np.zeros((1, PER_KIND * len(KINDS)))
-        x[0, PER_KIND * KINDS.index(kind) + np.array([0, 2, 4, 6])] = 1.0  # 1 and every cos
+        x[0, PER_KIND * KINDS.index(kind) + np.array([0, 2, 4, 6])] = 1.0
         o = (x @ W).reshape(-1, 2)
         print(f"{kind} offsets standing (joint centre - landmark, torso lengths, forward / down): " +
               ", ".join(f"{j} {a:+.3f} / {b:+.3f}" for j, (a, b) in zip(JOINTS, o)))
