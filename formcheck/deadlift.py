@@ -551,7 +551,7 @@ def hips_too_high(m: dict, at: Times) -> Fault | None:
 
 def legs_first(m: dict, at: Times) -> Fault | None:
     """The knees locking with most of the back's rise still to do. Not said again where the back
-    tipped over as well: that is hips_shoot_up, one movement with one cue."""
+    tipped over as well (hips_shoot_up says it): one movement, one fault."""
     rule, v = DEADLIFT["legs_first"], m.get("back_rise_at_knee_lock")
     if v is None or v >= rule.threshold or hips_shoot_up(m, at) is not None:
         return None

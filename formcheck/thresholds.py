@@ -57,7 +57,10 @@ DEADLIFT = {
         "hips together (Rippetoe, C), so the share is near 1; 0.5 is the midpoint (P). Read only where the knees are "
         "seen reaching at least 155 deg and the trunk rises at least 15 deg (3x the 4.7 deg rep-to-rep spread of the "
         "lift-off trunk angle; an upright start has no back rise to time).",
-        HIPS_CUE, params={"knee_near": 20.0, "knee_straight_min": 155.0, "trunk_rise_min": 15.0}),
+        "Don't lock the knees early: push the floor away and let the chest rise with the hips, then drive the hips "
+        "through as the bar passes the knees so knees and hips finish together. Straight legs with the chest still "
+        "low leave the lower back to lift the bar on its own.",
+        params={"knee_near": 20.0, "knee_straight_min": 155.0, "trunk_rise_min": 15.0}),
     "hips_too_high": Rule(
         "hips_too_high", 81.0, "deg from vertical", "P",
         "The hip-shoulder line at lift-off within 9 deg of horizontal: the hips level with (or above) the shoulders, "

@@ -601,7 +601,7 @@ def score_real(data: dict) -> dict:
             cc = confusion(per_clip(its, sc.direction))
             entry["clip_counts"] = {k: cc[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")}
         faults[key] = entry
-    # The hips_shoot_up label is answered by two rules (one movement, one cue): either firing counts.
+    # The hips_shoot_up label is answered by two rules (one movement, one fault): either firing counts.
     both = {}
     for i in items:
         if i.fault == "hips_shoot_up" and i.metric in ("early_trunk_change_deg", "back_rise_at_knee_lock"):
