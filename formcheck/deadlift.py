@@ -521,7 +521,7 @@ def squat_start(m: dict, at: Times) -> Fault | None:
     p = rule.params
     if (thigh < rule.threshold and trunk0 < p["trunk_max"]) or (thigh < p["upright_thigh"] and trunk0 < p["upright_trunk"]):
         return _fault(rule, thigh, f"Thigh {thigh:.0f} deg from horizontal with the trunk {trunk0:.0f} deg from vertical at "
-                      "lift-off: a squat-style start.", at["setup"], at["liftoff"])
+                      "lift-off: a squat-style start.", at["setup"], at["liftoff"], below=True)
     return None
 
 
@@ -556,7 +556,8 @@ def legs_first(m: dict, at: Times) -> Fault | None:
     if v is None or v >= rule.threshold or hips_shoot_up(m, at) is not None:
         return None
     return _fault(rule, v, f"Your knees were nearly straight with only {max(v, 0.0) * 100:.0f}% of the back's rise done: "
-                  "the legs finished first and the back lifted the rest (a stiff-leg pull).", at["liftoff"], at["lockout"])
+                  "the legs finished first and the back lifted the rest (a stiff-leg pull).", at["liftoff"], at["lockout"],
+                  below=True)
 
 
 REP_RULES = (lumbar_rounding, hips_shoot_up, legs_first, hips_too_high, squat_start, hitch, lockout_lean_back, bar_drift)

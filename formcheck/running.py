@@ -262,7 +262,8 @@ def low_cadence(reps: list[Rep], ctx: dict) -> list[Fault]:
     cad = ctx["med"]["median_cadence_spm"]
     if cad is None or "cadence_spm" in ctx["withheld"] or cad >= R["low_cadence"].threshold:
         return []
-    return [make_fault(R["low_cadence"], cad, f"Cadence {cad:.0f} steps/min over {len(reps)} steps.", reps[0].start_s, reps[-1].end_s)]
+    return [make_fault(R["low_cadence"], cad, f"Cadence {cad:.0f} steps/min over {len(reps)} steps.", reps[0].start_s, reps[-1].end_s,
+                       below=True)]
 
 
 def overarching_lower_back(reps: list[Rep], ctx: dict) -> list[Fault]:

@@ -173,15 +173,21 @@ VIEW = {"side_on_max": 0.30, "oblique_max": 0.45}
 BACK_SHAPE_SD = 6.9
 
 
-def severity(value: float, threshold: float) -> str:
-    """How far past the line: up to 1.25x mild, up to 1.75x moderate, beyond that severe."""
-    r = abs(value) / abs(threshold) if threshold else 1.0
+def severity(value: float, threshold: float, below: bool = False) -> str:
+    """How far past the line: up to 1.25x mild, up to 1.75x moderate, beyond that severe. below: a
+    rule that fires under its line (a thigh near horizontal, a share near 0), where half the line
+    is twice as far past it."""
+    if below:
+        r = abs(threshold) / value if value > 0 else float("inf")
+    else:
+        r = abs(value) / abs(threshold) if threshold else 1.0
     return "mild" if r < 1.25 else "moderate" if r < 1.75 else "severe"
 
 
-def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None) -> Fault:
+def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None,
+               below: bool = False) -> Fault:
     thr = rule.threshold if threshold is None else threshold
-    return Fault(code=rule.code, severity=severity(value, thr), value=round(float(value), 3), threshold=thr,
+    return Fault(code=rule.code, severity=severity(value, thr, below), value=round(float(value), 3), threshold=thr,
                  unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
                  start_s=round(float(t0), 3), end_s=round(float(t1), 3), basis=rule.basis)
 

@@ -136,3 +136,13 @@ def test_legs_first_fires_just_below_its_line_and_not_twice_for_one_movement():
     # the back also tipped over: hips_shoot_up says it, with the same cue
     tipped = {"back_rise_at_knee_lock": 0.1, "early_trunk_change_deg": thr(DEADLIFT["hips_shoot_up"], 5)}
     assert deadlift.legs_first(tipped, AT) is None and deadlift.hips_shoot_up(tipped, AT) is not None
+
+
+def test_a_rule_that_fires_below_its_line_grows_more_severe_further_below():
+    """A share of 0.1 against a 0.5 line is far past it, not 'mild' because 0.1 is small."""
+    from formcheck.thresholds import severity
+    assert severity(0.45, 0.5, below=True) == "mild"
+    assert severity(0.35, 0.5, below=True) == "moderate"
+    assert severity(0.1, 0.5, below=True) == severity(-0.2, 0.5, below=True) == "severe"
+    assert deadlift.legs_first({"back_rise_at_knee_lock": 0.1}, AT).severity == "severe"
+    assert severity(20.0, 14.0) == "moderate"  # above-line rules as before
