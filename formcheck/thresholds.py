@@ -187,7 +187,13 @@ def severity(value: float, threshold: float, below: bool = False) -> str:
 def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None,
                below: bool = False) -> Fault:
     thr = rule.threshold if threshold is None else threshold
-    return Fault(code=rule.code, severity=severity(value, thr, below), value=round(float(value), 3), threshold=thr,
+    sd = rule.params.get("noise_sd")
+    if sd:  # a line placed by the measurement's spread (an angle near 90 deg, where ratios say nothing):
+        past = abs(value - thr) / sd  # past it by under 1 SD mild, under 2 moderate
+        sev = "mild" if past < 1 else "moderate" if past < 2 else "severe"
+    else:
+        sev = severity(value, thr, below)
+    return Fault(code=rule.code, severity=sev, value=round(float(value), 3), threshold=thr,
                  unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
                  start_s=round(float(t0), 3), end_s=round(float(t1), 3), basis=rule.basis)
 

@@ -146,3 +146,13 @@ def test_a_rule_that_fires_below_its_line_grows_more_severe_further_below():
     assert severity(0.1, 0.5, below=True) == severity(-0.2, 0.5, below=True) == "severe"
     assert deadlift.legs_first({"back_rise_at_knee_lock": 0.1}, AT).severity == "severe"
     assert severity(20.0, 14.0) == "moderate"  # above-line rules as before
+
+
+def test_hips_too_high_severity_counts_the_measurement_spread_past_its_line():
+    """92 deg against an 81 deg line is more than 2 SD of the lift-off trunk angle past it, not
+    'mild' because 92 / 81 is a small ratio."""
+    line = DEADLIFT["hips_too_high"]
+    sd = line.params["noise_sd"]
+    assert deadlift.hips_too_high({"liftoff_trunk_deg": line.threshold + 0.5 * sd}, AT).severity == "mild"
+    assert deadlift.hips_too_high({"liftoff_trunk_deg": line.threshold + 1.5 * sd}, AT).severity == "moderate"
+    assert deadlift.hips_too_high({"liftoff_trunk_deg": 92.7}, AT).severity == "severe"
