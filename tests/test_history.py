@@ -125,6 +125,7 @@ def test_deleting_an_athlete_removes_their_sessions_and_files_only(hist):
     assert hist.sessions() == [] and not os.path.exists(folders[b1])
 
 
+@pytest.mark.slow  # 2-3 s each, these two: keeps the fast tier under a minute on 2 cores
 def test_the_trend_over_three_sessions_and_the_lower_back_summary(hist):
     """Three deadlift sessions a week apart, the back rounding more each time (synthetic tracks
     with a known outline bulge): the trend is in date order, rises, carries its +/-, and the
@@ -147,6 +148,7 @@ def test_the_trend_over_three_sessions_and_the_lower_back_summary(hist):
     assert hist.lower_back("nobody") == []
 
 
+@pytest.mark.slow
 def test_two_reps_from_two_sessions_side_by_side(hist, tmp_path):
     """A step of one session next to a step of another (two runs), phase-aligned."""
     from formcheck.compare import Panel, side_by_side_panels
