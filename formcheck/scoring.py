@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Sequence
 
 YES, NO = "yes", "no"
@@ -182,6 +182,34 @@ def margins(items: Sequence[Item], thr: float, direction: str = ">") -> dict[str
         else:
             out[name] = None
     return out
+
+
+def either_rule(items: Sequence[Item], label: str, metrics: Sequence[str]) -> dict[str, Any]:
+    """One label answered by several rules (one per metric): a unit counts as flagged when any of
+    them fired on it. Counts as confusion(), plus the units missed and falsely flagged."""
+    units: dict[tuple[str, str], list[Item]] = {}
+    for i in items:
+        if i.fault == label and i.metric in metrics:
+            units.setdefault((i.clip, i.unit), []).append(i)
+    merged = [replace(v[0], fired=any(x.fired for x in v), value=None) for v in units.values()]
+    c = confusion(merged)
+    return dict(**{k: c[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")},
+                missed=[f"{i.clip} {i.unit}" for i in merged if i.label == "yes" and not i.fired],
+                false_alarms=[f"{i.clip} {i.unit}" for i in merged if i.label == "no" and i.fired])
+
+
+def within_lifter_sd(rows: Iterable[dict], metric: str, min_reps: int = 3) -> dict[str, Any]:
+    """The pooled rep-to-rep SD of a metric within each clip (one lifter) of min_reps or more
+    measured reps: measurement noise plus real variation, with no label used."""
+    per: dict[str, list[float]] = {}
+    for r in rows:
+        v = (r.get("metrics") or {}).get(metric)
+        if r["unit"].startswith("rep") and v is not None:
+            per.setdefault(r["clip"], []).append(float(v))
+    groups = [v for v in per.values() if len(v) >= min_reps]
+    dof = sum(len(v) - 1 for v in groups)
+    ss = sum((x - statistics.fmean(v)) ** 2 for v in groups for x in v)
+    return dict(metric=metric, sd=math.sqrt(ss / dof) if dof else None, clips=len(groups), reps=sum(len(v) for v in groups))
 
 
 def implausible(rows: Iterable[dict], ranges: dict[str, tuple[float, float, str]]) -> list[dict]:

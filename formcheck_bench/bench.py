@@ -16,7 +16,6 @@ memory (main process + pose helper).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import resource
 import tempfile
@@ -557,7 +556,8 @@ UNLABELLED_RULES = ("hitch",)
 
 def score_real(data: dict) -> dict:
     """Counts, margins and leave-one-source-out per fault from collect_real's output."""
-    from formcheck.scoring import confusion, implausible, loso, margins, per_clip, reference_threshold
+    from formcheck.scoring import (confusion, either_rule, implausible, loso, margins, per_clip, reference_threshold,
+                                   within_lifter_sd)
     from formcheck.thresholds import DEADLIFT, PLAUSIBLE, RUNNING
     table = {**DEADLIFT, **RUNNING}
     dl_scored, run_scored = _scored()
@@ -602,40 +602,13 @@ def score_real(data: dict) -> dict:
             entry["clip_counts"] = {k: cc[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")}
         faults[key] = entry
     # The hips_shoot_up label is answered by two rules (one movement, one fault): either firing counts.
-    both = {}
-    for i in items:
-        if i.fault == "hips_shoot_up" and i.metric in ("early_trunk_change_deg", "back_rise_at_knee_lock"):
-            both.setdefault((i.clip, i.unit), []).append(i)
-    combined = [dataclasses.replace(v[0], fired=any(x.fired for x in v), value=None) for v in both.values()]
-    cb = confusion(combined)
-    faults_either = dict(codes=("hips_shoot_up", "legs_first"), **{k: cb[k] for k in ("tp", "fp", "tn", "fn", "sensitivity", "specificity")},
-                         missed=[f"{i.clip} {i.unit}" for i in combined if i.label == "yes" and not i.fired],
-                         false_alarms=[f"{i.clip} {i.unit}" for i in combined if i.label == "no" and i.fired])
+    faults_either = either_rule(items, "hips_shoot_up", ("early_trunk_change_deg", "back_rise_at_knee_lock"))
+    faults_either["codes"] = ("hips_shoot_up", "legs_first")
     gated = [dict(clip=r["clip"], unit=r["unit"], t=r["t"], metric=k, why=v)
              for r in data["rows"] for k, v in (r.get("not_measured") or {}).items()]
     fired = {code: [f"{r['clip']} {r['unit']}" for r in data["rows"] if code in r.get("faults", ())] for code in UNLABELLED_RULES}
     return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"],
                 unlabelled_fired=fired, hips_either=faults_either, trunk_spread=within_lifter_sd(data["rows"], "liftoff_trunk_deg"))
-
-
-def within_lifter_sd(rows: list[dict], metric: str, min_reps: int = 3) -> dict:
-    """The pooled rep-to-rep SD of a metric within each clip (one lifter) of min_reps or more
-    measured reps: measurement noise plus real variation, with no label used."""
-    import numpy as np
-    per: dict[str, list[float]] = {}
-    for r in rows:
-        v = (r.get("metrics") or {}).get(metric)
-        if r["unit"].startswith("rep") and v is not None:
-            per.setdefault(r["clip"], []).append(float(v))
-    ss = dof = 0.0
-    used = []
-    for clip, v in per.items():
-        if len(v) >= min_reps:
-            a = np.asarray(v)
-            ss += float(((a - a.mean()) ** 2).sum())
-            dof += len(a) - 1
-            used.append(clip)
-    return dict(metric=metric, sd=(ss / dof) ** 0.5 if dof else None, clips=len(used), reps=int(dof) + len(used))
 
 
 def _fmt(x, nd=2):

@@ -2,8 +2,9 @@
 hand-made tables whose answers are worked out by hand."""
 import pytest
 
-from formcheck.scoring import (Item, LabelRep, choose_threshold, confusion, deadlift_labels, flags,
-                               hand_cadence, implausible, lean_label, loso, margins, match_reps, per_clip)
+from formcheck.scoring import (Item, LabelRep, choose_threshold, confusion, deadlift_labels, either_rule, flags,
+                               hand_cadence, implausible, lean_label, loso, margins, match_reps, per_clip,
+                               within_lifter_sd)
 
 
 def it(source, clip, label, value, fired=False, unit="rep 1"):
@@ -132,3 +133,25 @@ def test_reference_threshold_is_the_edge_of_the_normal_range_per_clip():
     assert reference_threshold(items[:2], ">") is None  # one clip is no range
     r = loso(items + [it("D", "e", "no", 1)], ">", chooser=reference_threshold)
     assert {f["source"] for f in r["folds"] if f["threshold"] is not None} == {"A", "B", "C", "D"}
+
+
+def test_either_rule_flags_a_unit_when_any_of_its_rules_fired():
+    def two(clip, label, fired_a, fired_b, unit="rep 1"):
+        return [Item("hips_shoot_up", "S", clip, unit, label, 1.0, fired_a, metric="a"),
+                Item("hips_shoot_up", "S", clip, unit, label, 0.2, fired_b, metric="b")]
+    items = (two("x", "yes", False, True) + two("x", "yes", False, False, "rep 2") + two("y", "no", True, False)
+             + two("z", "no", False, False) + [Item("other", "S", "x", "rep 1", "yes", 9.0, True, metric="a")])
+    e = either_rule(items, "hips_shoot_up", ("a", "b"))
+    assert (e["tp"], e["fp"], e["tn"], e["fn"]) == (1, 1, 1, 1)
+    assert e["missed"] == ["x rep 2"] and e["false_alarms"] == ["y rep 1"]
+
+
+def test_within_lifter_sd_pools_clips_with_enough_reps_and_uses_no_label():
+    rows = ([{"clip": "a", "unit": f"rep {k}", "metrics": {"m": v}} for k, v in enumerate([1.0, 3.0, 5.0])]
+            + [{"clip": "b", "unit": f"rep {k}", "metrics": {"m": v}} for k, v in enumerate([10.0, 10.0, 16.0])]
+            + [{"clip": "c", "unit": "rep 1", "metrics": {"m": 100.0}}, {"clip": "c", "unit": "rep 2", "metrics": {"m": None}},
+               {"clip": "d", "unit": "step 1", "metrics": {"m": 50.0}}])
+    r = within_lifter_sd(rows, "m")
+    # a: squares 4+0+4 = 8; b: 4+4+16 = 24; 4 degrees of freedom; c has one measured rep, d is a step
+    assert r["clips"] == 2 and r["reps"] == 6 and r["sd"] == pytest.approx((32 / 4) ** 0.5)
+    assert within_lifter_sd(rows[:2], "m")["sd"] is None
