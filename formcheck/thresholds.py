@@ -173,10 +173,14 @@ VIEW = {"side_on_max": 0.30, "oblique_max": 0.45}
 BACK_SHAPE_SD = 6.9
 
 
-def severity(value: float, threshold: float, below: bool = False) -> str:
+def severity(value: float, threshold: float, below: bool = False, sd: float | None = None) -> str:
     """How far past the line: up to 1.25x mild, up to 1.75x moderate, beyond that severe. below: a
     rule that fires under its line (a thigh near horizontal, a share near 0), where half the line
-    is twice as far past it."""
+    is twice as far past it. sd: a line placed by the measurement's spread (an angle near 90 deg,
+    where ratios say nothing): past it by under 1 SD mild, under 2 moderate."""
+    if sd:
+        past = abs(value - threshold) / sd
+        return "mild" if past < 1 else "moderate" if past < 2 else "severe"
     if below:
         r = abs(threshold) / value if value > 0 else float("inf")
     else:
@@ -187,12 +191,7 @@ def severity(value: float, threshold: float, below: bool = False) -> str:
 def make_fault(rule: Rule, value: float, message: str, t0: float, t1: float, threshold: float | None = None,
                below: bool = False) -> Fault:
     thr = rule.threshold if threshold is None else threshold
-    sd = rule.params.get("noise_sd")
-    if sd:  # a line placed by the measurement's spread (an angle near 90 deg, where ratios say nothing):
-        past = abs(value - thr) / sd  # past it by under 1 SD mild, under 2 moderate
-        sev = "mild" if past < 1 else "moderate" if past < 2 else "severe"
-    else:
-        sev = severity(value, thr, below)
+    sev = severity(value, thr, below, rule.params.get("noise_sd"))
     return Fault(code=rule.code, severity=sev, value=round(float(value), 3), threshold=thr,
                  unit=rule.unit, evidence=rule.evidence, message=message, cue=rule.cue,
                  start_s=round(float(t0), 3), end_s=round(float(t1), 3), basis=rule.basis)
