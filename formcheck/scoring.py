@@ -212,6 +212,14 @@ def within_lifter_sd(rows: Iterable[dict], metric: str, min_reps: int = 3) -> di
     return dict(metric=metric, sd=math.sqrt(ss / dof) if dof else None, clips=len(groups), reps=sum(len(v) for v in groups))
 
 
+def timing_errors(pairs: Sequence[dict], tolerance_s: float = 0.3, worst: int = 5) -> dict[str, Any]:
+    """Found minus labelled time per event (dicts with clip, rep, label_s, found_s): how many fall
+    within the labels' own precision, the median miss, and the furthest ones."""
+    errs = sorted(({**p, "error_s": round(p["found_s"] - p["label_s"], 3)} for p in pairs), key=lambda e: -abs(e["error_s"]))
+    return dict(n=len(errs), tolerance_s=tolerance_s, within=sum(abs(e["error_s"]) <= tolerance_s for e in errs),
+                median_abs_s=statistics.median(abs(e["error_s"]) for e in errs) if errs else None, worst=errs[:worst])
+
+
 def implausible(rows: Iterable[dict], ranges: dict[str, tuple[float, float, str]]) -> list[dict]:
     """Every reported metric outside its possible range. rows: dicts with clip, unit, t and metrics."""
     out = []

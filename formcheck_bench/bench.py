@@ -472,7 +472,7 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
     from formcheck.types import FormcheckError
     dl_scored, run_scored = _scored()
     vids, labs = os.path.join(shared, "data", "videos"), os.path.join(shared, "data", "labels")
-    items, clips, rows = [], [], []
+    items, clips, rows, liftoffs = [], [], [], []
     cols = sorted({s.label for s in dl_scored})
     dl_src = _sources(os.path.join(vids, "deadlift"))
     for clip, labels in deadlift_labels(_tsv(os.path.join(labs, "deadlift_reps.tsv")), cols).items():
@@ -500,6 +500,8 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
             rows.append(dict(clip=clip, unit=f"rep {r.index}", t=r.start_s, metrics=r.metrics, not_measured=r.not_measured,
                              faults=[f.code for f in r.faults]))
         for lab in labels:
+            if len(lab.matched) == 1 and lab.t_setup is not None:  # when the pull started, labelled by eye
+                liftoffs.append(dict(clip=clip, rep=lab.rep, label_s=lab.t_setup, found_s=reps[lab.matched[0] - 1].start_s))
             for sc in dl_scored:
                 label = lab.faults.get(sc.label, "unclear")
                 if sc.code is None:
@@ -548,7 +550,7 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
                           view=None if a is None else dict(ok=a.view.ok, ratio=a.view.width_ratio, facing=a.view.facing),
                           view_label=lab["view"], playback=lab["playback"],
                           cadence_hand=hand_cadence(lab["steps_per_min_by_hand"]), cadence_found=summ.get("cadence_spm")))
-    return dict(items=items, clips=clips, rows=rows)
+    return dict(items=items, clips=clips, rows=rows, liftoffs=liftoffs)
 
 
 UNLABELLED_RULES = ("hitch",)
@@ -557,7 +559,7 @@ UNLABELLED_RULES = ("hitch",)
 def score_real(data: dict) -> dict:
     """Counts, margins and leave-one-source-out per fault from collect_real's output."""
     from formcheck.scoring import (confusion, either_rule, implausible, loso, margins, per_clip, reference_threshold,
-                                   within_lifter_sd)
+                                   timing_errors, within_lifter_sd)
     from formcheck.thresholds import DEADLIFT, PLAUSIBLE, RUNNING
     table = {**DEADLIFT, **RUNNING}
     dl_scored, run_scored = _scored()
@@ -608,7 +610,8 @@ def score_real(data: dict) -> dict:
              for r in data["rows"] for k, v in (r.get("not_measured") or {}).items()]
     fired = {code: [f"{r['clip']} {r['unit']}" for r in data["rows"] if code in r.get("faults", ())] for code in UNLABELLED_RULES}
     return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"],
-                unlabelled_fired=fired, hips_either=faults_either, trunk_spread=within_lifter_sd(data["rows"], "liftoff_trunk_deg"))
+                unlabelled_fired=fired, hips_either=faults_either, trunk_spread=within_lifter_sd(data["rows"], "liftoff_trunk_deg"),
+                liftoff_timing=timing_errors(data.get("liftoffs", [])))
 
 
 def _fmt(x, nd=2):
@@ -683,6 +686,11 @@ def print_real(res: dict) -> None:
         print(f"\nLift-off trunk angle, rep-to-rep SD within a lifter (pooled, {ts['clips']} clips, {ts['reps']} reps, no labels used): "
               f"{ts['sd']:.2f} deg -> hips_too_high line 90 - 1.96 x SD = {90 - 1.96 * ts['sd']:.1f} deg (shipped: "
               f"{DEADLIFT['hips_too_high'].threshold:g})")
+    lt = res.get("liftoff_timing")
+    if lt and lt["n"]:
+        print(f"\nLift-off against the labels' set-up times (by eye, ~0.3 s): {lt['n']} reps, median error {lt['median_abs_s']:.2f} s, "
+              f"{lt['within']} within {lt['tolerance_s']:g} s; furthest: "
+              + "; ".join(f"{w['clip'][:30]} rep {w['rep']} {w['error_s']:+.2f} s" for w in lt["worst"]))
     # Rules no label column scores: where they fired, so a false alarm is seen (the labels' notes
     # describe a hitch on both pulls of bichraix_10 and on no other clip).
     print("\nRules without a label column, where they fired:")

@@ -4,7 +4,7 @@ import pytest
 
 from formcheck.scoring import (Item, LabelRep, choose_threshold, confusion, deadlift_labels, either_rule, flags,
                                hand_cadence, implausible, lean_label, loso, margins, match_reps, per_clip,
-                               within_lifter_sd)
+                               timing_errors, within_lifter_sd)
 
 
 def it(source, clip, label, value, fired=False, unit="rep 1"):
@@ -155,3 +155,13 @@ def test_within_lifter_sd_pools_clips_with_enough_reps_and_uses_no_label():
     # a: squares 4+0+4 = 8; b: 4+4+16 = 24; 4 degrees of freedom; c has one measured rep, d is a step
     assert r["clips"] == 2 and r["reps"] == 6 and r["sd"] == pytest.approx((32 / 4) ** 0.5)
     assert within_lifter_sd(rows[:2], "m")["sd"] is None
+
+
+def test_timing_errors_count_within_the_labels_precision_and_name_the_furthest():
+    pairs = [dict(clip="a", rep="1", label_s=2.9, found_s=1.56), dict(clip="b", rep="1", label_s=1.0, found_s=1.1),
+             dict(clip="b", rep="2", label_s=5.0, found_s=4.75), dict(clip="c", rep="1", label_s=3.0, found_s=3.5)]
+    r = timing_errors(pairs, worst=2)
+    assert r["n"] == 4 and r["within"] == 2
+    assert r["median_abs_s"] == pytest.approx((0.25 + 0.5) / 2)
+    assert [(w["clip"], w["error_s"]) for w in r["worst"]] == [("a", -1.34), ("c", 0.5)]
+    assert timing_errors([])["median_abs_s"] is None
