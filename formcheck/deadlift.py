@@ -392,10 +392,10 @@ def knee_lock_share(knee: np.ndarray, trunk: np.ndarray, liftoff: int, lock: int
     # a 3-frame median: one knee landmark jumping for a frame is not the knees locking
     kn = pd.Series(knee[liftoff:hold_end + 1]).rolling(3, center=True, min_periods=2).median().to_numpy()
     tr = pd.Series(trunk[liftoff:lock + 1]).rolling(3, center=True, min_periods=2).median().to_numpy()
-    if not np.isfinite(kn).any() or np.nanmax(kn) < p["knee_straight_min"]:
+    top = np.nanmax(kn) if np.isfinite(kn).any() else float("nan")
+    if not top >= p["knee_straight_min"]:
         return float("nan"), (f"not measured: the knees were not seen straightening (past {p['knee_straight_min']:.0f} deg) "
                               "between lift-off and lockout - hidden or out of frame")
-    top = np.nanmax(kn)
     seen = np.flatnonzero(np.isfinite(kn[:len(tr)]))
     near = seen[kn[seen] >= top - p["knee_near"]]
     if len(near) and near[0] == seen[0]:

@@ -111,20 +111,16 @@ def test_pelvic_drop():
     assert running.pelvic_drop(line, 8, steps) == []
 
 
-def test_hitch_fires_just_past_its_line():
-    line = DEADLIFT["hitch"]
-    f = deadlift.hitch({"hitch_dip_tl": thr(line, 0.01)}, AT)
-    assert f.code == "hitch" and (f.start_s, f.end_s) == (AT["liftoff"], AT["lockout"]) and f.cue
-    assert deadlift.hitch({"hitch_dip_tl": thr(line)}, AT) is None
-    assert deadlift.hitch({"hitch_dip_tl": None}, AT) is None
-
-
-def test_hips_too_high_fires_just_past_its_line():
-    line = DEADLIFT["hips_too_high"]
-    f = deadlift.hips_too_high({"liftoff_trunk_deg": thr(line, 0.01)}, AT)
-    assert f.code == "hips_too_high" and (f.start_s, f.end_s) == (AT["setup"], AT["liftoff"]) and f.cue
-    assert deadlift.hips_too_high({"liftoff_trunk_deg": thr(line)}, AT) is None
-    assert deadlift.hips_too_high({"liftoff_trunk_deg": None}, AT) is None
+@pytest.mark.parametrize("rule,key,table,window", [
+    (deadlift.hitch, "hitch_dip_tl", "hitch", ("liftoff", "lockout")),
+    (deadlift.hips_too_high, "liftoff_trunk_deg", "hips_too_high", ("setup", "liftoff")),
+])
+def test_a_rule_fires_just_past_its_line_over_its_own_window(rule, key, table, window):
+    line = DEADLIFT[table]
+    f = rule({key: thr(line, 0.01)}, AT)
+    assert f.code == table and (f.start_s, f.end_s) == (AT[window[0]], AT[window[1]]) and f.cue
+    assert rule({key: thr(line)}, AT) is None
+    assert rule({key: None}, AT) is None
 
 
 def test_legs_first_fires_just_below_its_line_and_not_twice_for_one_movement():
