@@ -19,7 +19,7 @@ TIMING = ("hip_lead_tl", "early_trunk_change_deg", "back_rise_at_knee_lock", "co
 METRIC_INFO = {
     "liftoff_trunk_deg": dict(label="Trunk angle at lift-off", unit="deg from vertical",
                               how="Line from the hip joint centres' midpoint to the shoulder joint centres' midpoint vs vertical, at the frame the hands leave their lowest point."),
-    "liftoff_hip_deg": dict(label="Hip angle at lift-off", unit="deg", how="Angle at the hip joint centre between the shoulder and knee joint centres, camera side (180 = straight)." " Joint centres are estimated from MediaPipe's surface landmarks (formcheck/joints.py): on synthetic bodies it never saw, the hip angle is within 1.9 deg (median) side-on and 2.7 deg with the camera 10-20 deg off side-on (README, Joint angles)."),
+    "liftoff_hip_deg": dict(label="Hip angle at lift-off", unit="deg", how="Angle at the hip joint centre between the shoulder and knee joint centres, camera side (180 = straight)." " Joint centres are estimated from MediaPipe's surface landmarks (formcheck/joints.py): on synthetic bodies it never saw, the hip angle is within 1.8 deg (median; 5.9 at the 95th percentile) side-on and with the camera 10-20 deg off side-on (README, Joint angles)."),
     "liftoff_knee_deg": dict(label="Knee angle at lift-off", unit="deg", how="Angle at the knee joint centre between the hip and ankle joint centres, camera side (180 = straight)."),
     "liftoff_thigh_deg": dict(label="Thigh below horizontal at lift-off", unit="deg", how="Hip-to-knee landmark line vs horizontal (0 = thigh horizontal, a squat start). Landmarks, not joint centres: the correction was not fitted on squat starts."),
     "hip_lead_tl": dict(label="Hips ahead of shoulders, early pull", unit="torso lengths",

@@ -13,6 +13,13 @@ the body's sagittal plane, not where it shows in the picture: 10-20 deg off side
 knee that sits off the mid-plane shows shifted across the picture, and read between the projected
 centres the hip angle was 2-5 deg off even with the true joints (proportional to the yaw).
 
+In video mode MediaPipe crops each frame around the previous frame's landmarks, so a body
+that moves fast is read partly where it was: on the renders the hip angle during a 0.8 s descent
+read up to 16 deg behind (straighter than true) and the same pose on the way up 6 deg; run
+backwards through the same frames, the bias moved to the ascent, and on every other frame (15 fps)
+it grew to 24 deg. So the offsets also take each segment's angular velocity per frame (not per
+second: the bias follows how far the body moved between the frames MediaPipe saw).
+
 The weights are `models/joint_centres.onnx` (run with onnxruntime, offline), rebuilt by
 `python -m formcheck.bench joints --fit` (formcheck_bench/joints.py) from the rendered clips.
 Everything is in the person's own frame (x toward where they face), so a left- and a
@@ -31,7 +38,7 @@ MODEL_PATH = os.path.join(os.path.dirname(__file__), "models", "joint_centres.on
 # order of the model's outputs: (forward, down) offset per joint, in torso lengths.
 JOINTS = ("shoulder", "hip", "knee", "ankle")
 KINDS = ("deadlift", "running")   # one block of weights per exercise (the arms and legs move differently)
-PER_KIND = 8
+PER_KIND = 14
 N_FEATURES = PER_KIND * len(KINDS)
 # Shoulder landmarks' separation across the picture per unit of sin(camera yaw), in torso lengths:
 # 0.63-0.66 on the three synthetic bodies filmed 20 deg off side-on (0.02-0.03 side-on).
@@ -58,33 +65,41 @@ def view_yaw(xy: np.ndarray, torso: float, side: str, facing: float) -> float:
 
 def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "",
              trained: tuple[np.ndarray, np.ndarray] | None = None, yaw_deg: float = 0.0) -> np.ndarray:
-    """(N, 16): for the exercise's block, 1, sin/cos of the trunk, thigh and shank inclinations
-    (from vertical, + toward where the person faces) and sin(camera yaw) (a joint beside the body's
-    mid-plane, and the landmark on its surface, show across the picture by that much); zeros in
-    the other block. (Adding sin/cos of twice each inclination gained 0.1-0.3 deg on the held-out
-    synthetic bodies but moved two real lockouts by ~6 deg: more freedom than five bodies pin down;
-    not kept.) `prefix` "far_"
-    reads the far leg (the trunk is shared). `trained`: (low, high) degrees of trunk, thigh and
-    shank that the model was fitted on; angles outside are clipped to them."""
+    """(N, 28): for the exercise's block, 1, sin/cos of the trunk, thigh and shank inclinations
+    (from vertical, + toward where the person faces), sin(camera yaw) (a joint beside the body's
+    mid-plane, and the landmark on its surface, show across the picture by that much), the
+    three inclinations' change per frame, degrees (MediaPipe's tracking lag, module docstring),
+    and sin(yaw) x sin(each inclination) (off side-on, how far a landmark on a segment's side
+    shows from its joint depends on how the segment is turned); zeros in the other block. (Adding sin/cos of twice each inclination gained 0.1-0.3 deg on the
+    held-out synthetic bodies but moved two real lockouts by ~6 deg: more freedom than five bodies
+    pin down; not kept.) `prefix` "far_" reads the far leg (the trunk is shared). `trained`:
+    (low, high) of the trunk, thigh and shank inclination (degrees) and of their change per frame
+    (degrees) that the model was fitted on; values outside are clipped to them."""
     from .signals import incline_from_vertical  # here: signals imports this module
     # limbs point down: their inclination is the upward segment's, negated (+ = distal end ahead)
-    trunk, thigh, shank = (np.radians(a) for a in (
+    segs = [np.radians(a) for a in (
         incline_from_vertical(J["hip_mid"], J["shoulder_mid"], facing),
         -incline_from_vertical(J[prefix + "knee"], J[prefix + "hip"], facing),
-        -incline_from_vertical(J[prefix + "ankle"], J[prefix + "knee"], facing)))
+        -incline_from_vertical(J[prefix + "ankle"], J[prefix + "knee"], facing))]
+    # degrees per frame (a scale near 1, like the other features, so the ridge treats it alike);
+    # unknown (a gap's edge, a lone frame) counts as still: no lag correction there
+    rates = [np.nan_to_num(np.degrees(np.gradient(a)), nan=0.0) if len(a) > 1 else np.zeros(len(a)) for a in segs]
     # A segment unseen on a frame (a knee behind a plate, feet out of the picture) takes its
     # median over the clip here, so the joints that are seen still get their offsets; the unseen
     # joint itself stays missing in joint_centres.
-    trunk, thigh, shank = (np.where(np.isfinite(a), a, np.nanmedian(a) if np.isfinite(a).any() else 0.0)
-                           for a in (trunk, thigh, shank))
+    segs = [np.where(np.isfinite(a), a, np.nanmedian(a) if np.isfinite(a).any() else 0.0) for a in segs]
     if trained is not None:
-        # never extrapolate: a pose outside what the renders covered gets the offsets of the
-        # nearest covered one (a 60 deg lean-back is not in any training clip)
-        lo, hi = np.radians(trained[0]), np.radians(trained[1])
-        trunk, thigh, shank = (np.clip(a, lo[i], hi[i]) for i, a in enumerate((trunk, thigh, shank)))
+        # never extrapolate: a pose (or a speed) outside what the renders covered gets the offsets
+        # of the nearest covered one (a 60 deg lean-back is not in any training clip)
+        lo, hi = np.asarray(trained[0], float), np.asarray(trained[1], float)
+        segs = [np.clip(a, np.radians(lo[i]), np.radians(hi[i])) for i, a in enumerate(segs)]
+        if len(lo) > 3:
+            rates = [np.clip(r, lo[3 + i], hi[3 + i]) for i, r in enumerate(rates)]
+    trunk, thigh, shank = segs
     one = np.ones(len(trunk))
+    sy = np.sin(np.radians(yaw_deg))
     x = np.stack([one, np.sin(trunk), np.cos(trunk), np.sin(thigh), np.cos(thigh), np.sin(shank), np.cos(shank),
-                  one * np.sin(np.radians(yaw_deg))], axis=1)
+                  one * sy] + rates + [sy * np.sin(a) for a in segs], axis=1)
     out = np.zeros((len(x), N_FEATURES))
     k = PER_KIND * KINDS.index(kind)
     out[:, k:k + PER_KIND] = x
@@ -120,15 +135,16 @@ def _session():
 
 
 def trained_range(kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) degrees of trunk, thigh and shank inclination the shipped model was fitted on
-    (0.2nd-99.8th percentile of the training frames: the few lean-back frames count), kept in the model file's metadata."""
+    """(low, high) degrees of trunk, thigh and shank inclination, and of their change per frame,
+    that the shipped model was fitted on (0.2nd-99.8th percentile of the training frames: the few
+    lean-back frames count), kept in the model file's metadata."""
     meta = _session().get_modelmeta().custom_metadata_map
-    r = np.array([float(x) for x in meta[f"range_{kind}"].split(",")]).reshape(2, 3)
+    r = np.array([float(x) for x in meta[f"range_{kind}"].split(",")]).reshape(2, -1)
     return r[0], r[1]
 
 
 def predict_offsets(X: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """(N, 8) offsets for feature rows X (a row is NaN only when the whole clip lacks a segment). `weights` (16, 8) overrides the
+    """(N, 8) offsets for feature rows X (a row is NaN only when the whole clip lacks a segment). `weights` (28, 8) overrides the
     shipped model (the benchmark's held-out folds fit their own)."""
     out = np.full((len(X), 2 * len(JOINTS)), np.nan)
     ok = np.all(np.isfinite(X), axis=1)

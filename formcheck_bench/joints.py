@@ -26,7 +26,7 @@ import numpy as np
 from formcheck.joints import PER_KIND
 
 BODY_ORDER = ("base", "slim", "heavy", "tall", "short")
-RIDGE = 1e-3          # tiny: 7 features, thousands of frames; only keeps the solve well-posed
+RIDGE = 1e-3          # tiny: 13 features, thousands of frames; only keeps the solve well-posed
 TRAIN_STEP = 2        # every 2nd frame: neighbours are nearly the same pose
 
 
@@ -91,7 +91,7 @@ def sagittal_targets(P: dict[str, np.ndarray], frames: list[dict], facing: float
 
 
 def fit(data: list[dict]) -> np.ndarray:
-    """Ridge least squares, (16, 8). Rows with any NaN are dropped."""
+    """Ridge least squares, (28, 8). Rows with any NaN are dropped."""
     X = np.concatenate([d["X"][::TRAIN_STEP] for d in data])
     Y = np.concatenate([d["Y"][::TRAIN_STEP] for d in data])
     ok = np.all(np.isfinite(X), axis=1) & np.all(np.isfinite(Y), axis=1)
@@ -125,16 +125,18 @@ def errors(d: dict, weights: np.ndarray | None, trained=None) -> dict[str, np.nd
 
 
 def trained_range(data: list[dict], kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """0.2nd-99.8th percentile of trunk, thigh and shank inclination (degrees) over the training frames."""
+    """0.2nd-99.8th percentile of trunk, thigh and shank inclination and of their change per frame
+    (degrees) over the training frames."""
     k = PER_KIND * ("deadlift", "running").index(kind)
     X = np.concatenate([d["X"] for d in data if d["kind"] == kind])
-    a = np.degrees(np.stack([np.arctan2(X[:, k + i], X[:, k + i + 1]) for i in (1, 3, 5)], axis=1))
+    a = np.stack([np.degrees(np.arctan2(X[:, k + i], X[:, k + i + 1])) for i in (1, 3, 5)]
+                 + [X[:, k + i] for i in (8, 9, 10)], axis=1)
     a = a[np.all(np.isfinite(a), axis=1)]
     return np.percentile(a, 0.2, axis=0), np.percentile(a, 99.8, axis=0)
 
 
 def write_onnx(W: np.ndarray, path: str, ranges: dict) -> None:
-    """X (N, 16) float32 -> offsets (N, 8): one MatMul. Built with the onnx package (dev only)."""
+    """X (N, 28) float32 -> offsets (N, 8): one MatMul. Built with the onnx package (dev only)."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
     w = numpy_helper.from_array(W.astype(np.float32), name="W")
@@ -145,11 +147,11 @@ def write_onnx(W: np.ndarray, path: str, ranges: dict) -> None:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="formcheck_bench.joints")
     model.ir_version = 8  # readable by any onnxruntime from 1.10 on
     model.doc_string = ("Landmark -> joint-centre offsets (torso lengths, forward/down, shoulder hip knee ankle) "
-                        "from [1, sin/cos trunk, thigh, shank inclination, sin yaw]; "
+                        "from [1, sin/cos trunk, thigh, shank inclination, sin yaw, their change per frame, sin yaw x sin of each]; "
                         "fitted on synthetic renders to the joints' sagittal-plane positions.")
     for kind, (lo, hi) in ranges.items():
         p = model.metadata_props.add()
-        p.key, p.value = f"range_{kind}", ",".join(f"{x:.1f}" for x in list(lo) + list(hi))
+        p.key, p.value = f"range_{kind}", ",".join(f"{x:.2f}" for x in list(lo) + list(hi))
     onnx.checker.check_model(model)
     tmp = path + ".part"
     onnx.save(model, tmp)
@@ -212,7 +214,8 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
         ranges = {k: trained_range(train_ok, k) for k in ("deadlift", "running")}
         write_onnx(W, MODEL_PATH, ranges)
         for k, (lo, hi) in ranges.items():
-            print(f"{k}: fitted on trunk {lo[0]:.0f}..{hi[0]:.0f}, thigh {lo[1]:.0f}..{hi[1]:.0f}, shank {lo[2]:.0f}..{hi[2]:.0f} deg "
+            print(f"{k}: fitted on trunk {lo[0]:.0f}..{hi[0]:.0f}, thigh {lo[1]:.0f}..{hi[1]:.0f}, shank {lo[2]:.0f}..{hi[2]:.0f} deg, "
+                  f"changing {lo[3]:.1f}..{hi[3]:.1f}, {lo[4]:.1f}..{hi[4]:.1f}, {lo[5]:.1f}..{hi[5]:.1f} deg a frame "
                   "(outside: clipped, never extrapolated)")
         print(f"wrote {MODEL_PATH} (fitted on {len(train_ok)} clips, {len(bodies)} bodies)")
     from formcheck.joints import JOINTS, KINDS, features

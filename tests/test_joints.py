@@ -80,6 +80,36 @@ def test_an_oblique_camera_is_measured_and_undone():
     assert unproject(J, -yaw)["knee"][0, 0] == pytest.approx(U["knee"][0, 0])  # either side of side-on
 
 
+def _trunk_sweep(n=21, step_deg=3.0, torso=100.0):
+    """Legs straight, the trunk tipping from upright to 60 deg forward at 3 deg a frame."""
+    a = np.radians(np.arange(n) * step_deg)
+    hip = np.tile([[500.0, 300.0]], (n, 1))
+    sh = hip + np.stack([np.sin(a) * torso, -np.cos(a) * torso], axis=1)
+    J = dict(shoulder=sh, hip=hip, knee=hip + [0.0, 90.0], ankle=hip + [0.0, 180.0])
+    J.update({"far_" + k: v.copy() for k, v in J.items()})
+    J["shoulder_mid"], J["hip_mid"] = sh.copy(), hip.copy()
+    return J
+
+
+def test_a_fast_descent_is_read_past_where_the_lagging_landmarks_show_it():
+    """MediaPipe's video mode reads a fast-moving body partly where it was. The same landmarks,
+    passed going down and coming up, give a more bent hip and trunk going down (the body is ahead
+    of its landmarks) and a straighter one coming up; the speed is per frame, so running the clip
+    backwards negates it."""
+    J = _trunk_sweep()
+    back = {k: v[::-1].copy() for k, v in J.items()}
+    X, Xb = joints.features(J, 1.0, "deadlift"), joints.features(back, 1.0, "deadlift")
+    rates = slice(8, 11)
+    assert X[10, rates] == pytest.approx([3.0, 0.0, 0.0]) and Xb[10, rates] == pytest.approx([-3.0, 0.0, 0.0])
+    down, up = joint_centres(J, 1.0, 100.0, "deadlift"), joint_centres(back, 1.0, 100.0, "deadlift")
+    hip_down = joint_angle(down["shoulder"], down["hip"], down["knee"])[10]
+    hip_up = joint_angle(up["shoulder"], up["hip"], up["knee"])[10]
+    assert hip_down < hip_up - 1.0
+    still = joint_centres({k: np.repeat(v[10:11], 5, axis=0) for k, v in J.items()}, 1.0, 100.0, "deadlift")
+    hip_still = joint_angle(still["shoulder"], still["hip"], still["knee"])[2]
+    assert hip_down < hip_still < hip_up   # held still, in between
+
+
 def test_poses_outside_the_renders_are_not_extrapolated():
     """A 60 deg lean-back is in no training clip: it gets the offsets of the nearest covered pose,
     so the correction stays a few percent of a torso instead of growing with the lean."""
