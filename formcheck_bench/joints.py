@@ -4,8 +4,9 @@ script that rebuilds the shipped ONNX model.
     python -m formcheck.bench joints            held-out-body accuracy, printed (no file written)
     python -m formcheck.bench joints --fit      also refit on every body and rewrite the model
 
-Data: every rendered synthetic clip with ground truth under --dir (the plain grid, the gym grid
-and the extra bodies in joints/), its MediaPipe track (cached by content hash) conditioned as the
+Data: every rendered synthetic clip with ground truth under --dir (the plain grid and the gym
+grid, rendered by `accuracy` and `accuracy --grid gym`, and the extra renders in joints/, listed in
+JOINT_CLIPS and rendered here when missing), its MediaPipe track (cached by content hash) conditioned as the
 analysers condition it, and the rig's joint centres per frame, placed in the body's sagittal
 plane (sagittal_targets). Targets are the offsets (joint centre - landmark) in torso lengths
 along the person's forward and downward directions.
@@ -28,6 +29,58 @@ from formcheck.joints import PER_KIND
 BODY_ORDER = ("base", "slim", "heavy", "tall", "short")
 RIDGE = 1e-3          # tiny: 13 features, thousands of frames; only keeps the solve well-posed
 TRAIN_STEP = 2        # every 2nd frame: neighbours are nearly the same pose
+
+
+# The extra renders in joints/ (the plain grid and the gym grid are `accuracy`'s and
+# `accuracy --grid gym`'s): bodies, set-ups, lean-backs and cameras the two grids lack. Rendered
+# here when missing, so the shipped model can be rebuilt from nothing but this repository.
+_GYM = ["--gym", "--crf", "28", "--flexion", "0,0,0,0,0", "--lumbar", "0,10,20,30,40"]
+JOINT_CLIPS = {
+    "dl_base_highhip_yawm10": ("deadlift", "--body base --yaw -10 --flexion 0,20 --setup 75,45,-8"),
+    "dl_base_leanback": ("deadlift", "--body base --flexion 0,0 --lean-back 15 --setup 70,48,-10"),
+    "dl_base_yawm20": ("deadlift", "--body base --yaw -20 --flexion 0,10,20,30,40"),
+    "dl_heavy_leanback": ("deadlift", "--body heavy --flexion 0,0,0 --lean-back 20"),
+    "dl_heavy_yawm15": ("deadlift", "--body heavy --yaw -15 --flexion 0,15,30 --setup 55,62,-18"),
+    "dl_short_leanback": ("deadlift", "--body short --flexion 0,10,0 --lean-back 12 --arch-top 10"),
+    "dl_short_squat_yaw10": ("deadlift", "--body short --yaw 10 --flexion 0,10,20 --setup 50,70,-22"),
+    "dl_short_yaw10": ("deadlift", "--body short --yaw 10 --flexion 0,10,20,30,40"),
+    "dl_short_yawm10": ("deadlift", "--body short --yaw -10 --flexion 0,20 --setup 66,50,-12"),
+    "dl_slim_leanback_yaw10": ("deadlift", "--body slim --yaw 10 --flexion 0,0 --lean-back 25"),
+    "dl_slim_squat": ("deadlift", "--body slim --flexion 0,10,20 --setup 45,75,-25"),
+    "dl_slim_yawm20": ("deadlift", "--body slim --yaw -20 --flexion 0,20,40"),
+    "dl_tall_highhip": ("deadlift", "--body tall --flexion 0,10,20 --setup 78,42,-6"),
+    "dl_tall_leanback": ("deadlift", "--body tall --flexion 0,0 --lean-back 20 --setup 50,68,-20"),
+    "dl_tall_yaw0": ("deadlift", "--body tall --flexion 0,10,20,30,40"),
+    "dl_tall_yawm15": ("deadlift", "--body tall --yaw -15 --flexion 0,15,30 --setup 55,60,-16"),
+    "dl_short_yaw0_gym": ("deadlift", "--body short --loose 0.03 --seed 4", _GYM),
+    "dl_tall_yaw15_gym": ("deadlift", "--body tall --yaw 15 --seed 3", _GYM),
+    "run_base_yaw10": ("running", "--body base --yaw 10 --cadence 175 --overstride 0.4 --lean 6"),
+    "run_base_yawm15": ("running", "--body base --yaw -15 --cadence 178 --lean 6"),
+    "run_heavy_170": ("running", "--body heavy --cadence 170 --overstride 0.5 --seconds 5"),
+    "run_heavy_lean12": ("running", "--body heavy --cadence 175 --lean 12"),
+    "run_heavy_yaw15": ("running", "--body heavy --yaw 15 --cadence 172 --lean 7"),
+    "run_heavy_yawm15": ("running", "--body heavy --yaw -15 --cadence 165 --lean 9"),
+    "run_short_170": ("running", "--body short --cadence 170 --overstride 0.5 --seconds 5"),
+    "run_short_yaw20": ("running", "--body short --yaw 20 --cadence 175 --lean 7"),
+    "run_short_yawm15": ("running", "--body short --yaw -15 --cadence 180 --overstride 0.8 --lean 6"),
+    "run_slim_170": ("running", "--body slim --cadence 170 --overstride 0.5 --seconds 5"),
+    "run_slim_yaw15": ("running", "--body slim --yaw 15 --cadence 165 --lean 9"),
+    "run_slim_yawm10": ("running", "--body slim --yaw -10 --cadence 170 --lean 8"),
+    "run_tall_170": ("running", "--body tall --cadence 170 --overstride 0.5 --seconds 5"),
+    "run_tall_yaw15": ("running", "--body tall --yaw 15 --cadence 168 --lean 10"),
+    "run_tall_yawm20": ("running", "--body tall --yaw -20 --cadence 170 --lean 8"),
+}
+
+
+def render_missing(folder: str) -> None:
+    """Render the JOINT_CLIPS not yet under folder/joints (needs .venv-render; minutes each)."""
+    from .bench import _render
+    os.makedirs(os.path.join(folder, "joints"), exist_ok=True)
+    for name, (kind, args, *extra) in JOINT_CLIPS.items():
+        out = os.path.join(folder, "joints", name + ".mp4")
+        if not os.path.exists(out[:-4] + ".gt.json"):
+            print(f"rendering {out}")
+            _render(kind, out, args.split() + (extra[0] if extra else []))
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:
@@ -162,6 +215,7 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
     import warnings
     warnings.simplefilter("ignore", RuntimeWarning)
     from formcheck.joints import MODEL_PATH
+    render_missing(folder)
     data = [load(p, g, cache) for p, g in clips(folder)]
     train_ok = [d for d in data if not d["barbell"]]
     bodies = [b for b in BODY_ORDER if any(d["body"] == b for d in data)]
