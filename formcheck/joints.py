@@ -44,6 +44,10 @@ N_FEATURES = PER_KIND * len(KINDS)
 # 0.63-0.66 on the three synthetic bodies filmed 20 deg off side-on (0.02-0.03 side-on).
 SHOULDER_SPAN = 0.65
 MAX_YAW_DEG = 40.0
+# Whose change per frame the offsets may use (trunk, thigh, shank). Not the running trunk: the
+# rendered runners hold the trunk still, so its change there is only landmark noise, and a model
+# fitted to cancel it would also cancel a real runner's trunk motion (held out it gained nothing).
+RATE_SEGMENTS = {"deadlift": (True, True, True), "running": (False, True, True)}
 
 
 def view_yaw(xy: np.ndarray, torso: float, side: str, facing: float) -> float:
@@ -68,7 +72,8 @@ def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "
     """(N, 28): for the exercise's block, 1, sin/cos of the trunk, thigh and shank inclinations
     (from vertical, + toward where the person faces), sin(camera yaw) (a joint beside the body's
     mid-plane, and the landmark on its surface, show across the picture by that much), the
-    three inclinations' change per frame, degrees (MediaPipe's tracking lag, module docstring),
+    three inclinations' change per frame, degrees (MediaPipe's tracking lag, module docstring;
+    RATE_SEGMENTS),
     and sin(yaw) x sin(each inclination) (off side-on, how far a landmark on a segment's side
     shows from its joint depends on how the segment is turned); zeros in the other block. (Adding sin/cos of twice each inclination gained 0.1-0.3 deg on the
     held-out synthetic bodies but moved two real lockouts by ~6 deg: more freedom than five bodies
@@ -83,7 +88,8 @@ def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "
         -incline_from_vertical(J[prefix + "ankle"], J[prefix + "knee"], facing))]
     # degrees per frame (a scale near 1, like the other features, so the ridge treats it alike);
     # unknown (a gap's edge, a lone frame) counts as still: no lag correction there
-    rates = [np.nan_to_num(np.degrees(np.gradient(a)), nan=0.0) if len(a) > 1 else np.zeros(len(a)) for a in segs]
+    rates = [np.nan_to_num(np.degrees(np.gradient(a)), nan=0.0) if len(a) > 1 and use else np.zeros(len(a))
+             for a, use in zip(segs, RATE_SEGMENTS[kind])]
     # A segment unseen on a frame (a knee behind a plate, feet out of the picture) takes its
     # median over the clip here, so the joints that are seen still get their offsets; the unseen
     # joint itself stays missing in joint_centres.
