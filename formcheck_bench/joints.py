@@ -26,7 +26,7 @@ import numpy as np
 
 from formcheck.joints import PER_KIND
 
-BODY_ORDER = ("base", "slim", "heavy", "tall", "short")
+BODY_ORDER = ("base", "slim", "heavy", "tall", "short", "lanky", "stocky", "older", "athletic")
 RIDGE = 1e-3          # tiny: 13 features, thousands of frames; only keeps the solve well-posed
 TRAIN_STEP = 2        # every 2nd frame: neighbours are nearly the same pose
 
@@ -69,6 +69,23 @@ JOINT_CLIPS = {
     "run_tall_170": ("running", "--body tall --cadence 170 --overstride 0.5 --seconds 5"),
     "run_tall_yaw15": ("running", "--body tall --yaw 15 --cadence 168 --lean 10"),
     "run_tall_yawm20": ("running", "--body tall --yaw -20 --cadence 170 --lean 8"),
+    # the four later bodies: a side-on and an oblique run and deadlift each
+    "run_lanky_170": ("running", "--body lanky --cadence 168 --lean 7 --overstride 0.4"),
+    "run_stocky_170": ("running", "--body stocky --cadence 176 --lean 9"),
+    "run_older_170": ("running", "--body older --cadence 164 --lean 10"),
+    "run_athletic_170": ("running", "--body athletic --cadence 180 --lean 6 --overstride 0.3"),
+    "run_lanky_yawm15": ("running", "--body lanky --yaw -15 --cadence 172 --lean 8"),
+    "run_stocky_yaw15": ("running", "--body stocky --yaw 15 --cadence 170 --lean 7"),
+    "run_older_yaw10": ("running", "--body older --yaw 10 --cadence 166 --lean 9"),
+    "run_athletic_yawm20": ("running", "--body athletic --yaw -20 --cadence 178 --lean 6"),
+    "dl_lanky_yaw0": ("deadlift", "--body lanky --flexion 0,15,30 --setup 68,50,-10"),
+    "dl_stocky_yaw0": ("deadlift", "--body stocky --flexion 0,15,30 --setup 55,62,-18"),
+    "dl_older_yaw0": ("deadlift", "--body older --flexion 0,15,30 --lean-back 10"),
+    "dl_athletic_yaw0": ("deadlift", "--body athletic --flexion 0,15,30 --setup 50,68,-20"),
+    "dl_lanky_yaw15": ("deadlift", "--body lanky --yaw 15 --flexion 0,20"),
+    "dl_stocky_yawm10": ("deadlift", "--body stocky --yaw -10 --flexion 0,20 --setup 72,46,-8"),
+    "dl_older_yawm20": ("deadlift", "--body older --yaw -20 --flexion 0,20"),
+    "dl_athletic_yaw20": ("deadlift", "--body athletic --yaw 20 --flexion 0,20 --setup 62,55,-14"),
 }
 
 

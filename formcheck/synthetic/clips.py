@@ -24,6 +24,12 @@ BODIES = {  # anny phenotype presets
     # two more shapes so a correction learned on bodies can be tested on bodies it never saw
     "tall": {"gender": 0.8, "height": 0.95, "muscle": 0.8, "weight": 0.5},
     "short": {"gender": 0.3, "height": 0.1, "weight": 0.65, "age": 0.7},
+    # four more for the joint-centre fit, spanning what the five leave out: a lanky low-weight
+    # build, a short muscular one, an older one and a light athletic one, two with uncommon proportions
+    "lanky": {"gender": 0.6, "height": 0.85, "weight": 0.25, "muscle": 0.3, "proportions": 0.2},
+    "stocky": {"gender": 0.9, "height": 0.3, "weight": 0.75, "muscle": 0.95, "proportions": 0.8},
+    "older": {"gender": 0.55, "age": 0.95, "weight": 0.6, "height": 0.5},
+    "athletic": {"gender": 0.0, "height": 0.65, "weight": 0.4, "muscle": 0.75},
 }
 
 
