@@ -86,6 +86,14 @@ JOINT_CLIPS = {
     "dl_stocky_yawm10": ("deadlift", "--body stocky --yaw -10 --flexion 0,20 --setup 72,46,-8"),
     "dl_older_yawm20": ("deadlift", "--body older --yaw -20 --flexion 0,20"),
     "dl_athletic_yaw20": ("deadlift", "--body athletic --yaw 20 --flexion 0,20 --setup 62,55,-14"),
+    # other frame rates: MediaPipe's lag follows the motion per frame, so 24 and 60 fps clips test
+    # (held out, they read as well as the 30 fps ones) and widen the speeds the fit covers
+    "run_base_24fps": ("running", "--body base --fps 24 --cadence 185 --lean 7"),
+    "run_heavy_24fps_yaw10": ("running", "--body heavy --fps 24 --yaw 10 --cadence 180 --lean 8"),
+    "run_lanky_24fps": ("running", "--body lanky --fps 24 --cadence 190 --overstride 0.3 --lean 6"),
+    "run_athletic_60fps": ("running", "--body athletic --fps 60 --cadence 180 --lean 7"),
+    "dl_base_24fps": ("deadlift", "--body base --fps 24 --flexion 0,20"),
+    "dl_stocky_60fps": ("deadlift", "--body stocky --fps 60 --flexion 0,20 --setup 60,58,-15"),
 }
 
 
@@ -240,6 +248,7 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
     pooled: dict = {}
     frames: dict = {}  # frames per group: the share measured is what the plate gate and tracking leave
     frames["deadlift all"] = 0
+    per_body: dict = {}  # (kind, body, label) -> hip errors: a pooled tail can be one body's
     for b in bodies:
         train = [d for d in train_ok if d["body"] != b]
         W = fit(train)
@@ -252,6 +261,8 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
             for label, w in (("landmarks", None), ("joint centres", W)):
                 for k, e in errors(d, w, ranges[d["kind"]]).items():
                     pooled.setdefault((group, k, label), []).append(e[np.isfinite(e)])
+                    if k == "hip_deg" and not d["barbell"]:
+                        per_body.setdefault((d["kind"], b, label), []).append(e[np.isfinite(e)])
     print(f"joint-centre correction, leave-one-body-out ({', '.join(bodies)}; {len(data)} clips; "
           f"fitted without the held-out body, no barbell clips in any fit)")
     frames["deadlift all"] = frames.get("deadlift side-on", 0) + frames.get("deadlift oblique", 0)
@@ -278,6 +289,19 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
                 print(f"{group:22s} {k:10s} {lm[0]:>13} / {lm[1]:<11} {jc[0]:>15} / {jc[1]:<13} "
                       f"{row['measured']:.0%} of {frames[group]}")
     res["table"] = table
+    print("hip |err| median / p95 per held-out body, joint centres (landmarks), no barbell:")
+    res["hip_per_body"] = {}
+    for kind in ("deadlift", "running"):
+        cells = []
+        for b in bodies:
+            jc, lm = (per_body.get((kind, b, lab)) for lab in ("joint centres", "landmarks"))
+            if jc:
+                jc, lm = np.abs(np.concatenate(jc)), np.abs(np.concatenate(lm))
+                v = [round(float(np.median(jc)), 1), round(float(np.percentile(jc, 95)), 1),
+                     round(float(np.median(lm)), 1), round(float(np.percentile(lm, 95)), 1)]
+                res["hip_per_body"][f"{kind} {b}"] = v
+                cells.append(f"{b} {v[0]}/{v[1]} ({v[2]}/{v[3]})")
+        print(f"  {kind}: " + ", ".join(cells))
     W = fit(train_ok)
     res["weights_all_bodies"] = W.round(4).tolist()
     if refit:
