@@ -48,6 +48,11 @@ MAX_YAW_DEG = 40.0
 # rendered runners hold the trunk still, so its change there is only landmark noise, and a model
 # fitted to cancel it would also cancel a real runner's trunk motion (held out it gained nothing).
 RATE_SEGMENTS = {"deadlift": (True, True, True), "running": (False, True, True)}
+# Where the inclinations sit in an exercise's block of features(): the sines of trunk, thigh and
+# shank (each cosine follows its sine), and their change per frame. The trained ranges and the
+# benchmark read the columns through these.
+SIN_COLS = (1, 3, 5)
+RATE_COLS = (8, 9, 10)
 
 
 def view_yaw(xy: np.ndarray, torso: float, side: str, facing: float) -> float:
@@ -99,8 +104,7 @@ def features(J: dict[str, np.ndarray], facing: float, kind: str, prefix: str = "
         # of the nearest covered one (a 60 deg lean-back is not in any training clip)
         lo, hi = np.asarray(trained[0], float), np.asarray(trained[1], float)
         segs = [np.clip(a, np.radians(lo[i]), np.radians(hi[i])) for i, a in enumerate(segs)]
-        if len(lo) > 3:
-            rates = [np.clip(r, lo[3 + i], hi[3 + i]) for i, r in enumerate(rates)]
+        rates = [np.clip(r, lo[3 + i], hi[3 + i]) for i, r in enumerate(rates)]
     trunk, thigh, shank = segs
     one = np.ones(len(trunk))
     sy = np.sin(np.radians(yaw_deg))

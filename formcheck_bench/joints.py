@@ -24,7 +24,9 @@ import os
 
 import numpy as np
 
-from formcheck.joints import PER_KIND
+from formcheck.joints import PER_KIND, RATE_COLS, SIN_COLS
+
+from .bench import GYM_CRF, GYM_LUMBAR, _render
 
 BODY_ORDER = ("base", "slim", "heavy", "tall", "short", "lanky", "stocky", "older", "athletic")
 RIDGE = 1e-3          # tiny: 13 features, thousands of frames; only keeps the solve well-posed
@@ -34,7 +36,8 @@ TRAIN_STEP = 2        # every 2nd frame: neighbours are nearly the same pose
 # The extra renders in joints/ (the plain grid and the gym grid are `accuracy`'s and
 # `accuracy --grid gym`'s): bodies, set-ups, lean-backs and cameras the two grids lack. Rendered
 # here when missing, so the shipped model can be rebuilt from nothing but this repository.
-_GYM = ["--gym", "--crf", "28", "--flexion", "0,0,0,0,0", "--lumbar", "0,10,20,30,40"]
+_GYM = (f" --gym --crf {GYM_CRF} --flexion {','.join('0' for _ in GYM_LUMBAR)}"
+        f" --lumbar {','.join(map(str, GYM_LUMBAR))}")
 JOINT_CLIPS = {
     "dl_base_highhip_yawm10": ("deadlift", "--body base --yaw -10 --flexion 0,20 --setup 75,45,-8"),
     "dl_base_leanback": ("deadlift", "--body base --flexion 0,0 --lean-back 15 --setup 70,48,-10"),
@@ -52,8 +55,8 @@ JOINT_CLIPS = {
     "dl_tall_leanback": ("deadlift", "--body tall --flexion 0,0 --lean-back 20 --setup 50,68,-20"),
     "dl_tall_yaw0": ("deadlift", "--body tall --flexion 0,10,20,30,40"),
     "dl_tall_yawm15": ("deadlift", "--body tall --yaw -15 --flexion 0,15,30 --setup 55,60,-16"),
-    "dl_short_yaw0_gym": ("deadlift", "--body short --loose 0.03 --seed 4", _GYM),
-    "dl_tall_yaw15_gym": ("deadlift", "--body tall --yaw 15 --seed 3", _GYM),
+    "dl_short_yaw0_gym": ("deadlift", "--body short --loose 0.03 --seed 4" + _GYM),
+    "dl_tall_yaw15_gym": ("deadlift", "--body tall --yaw 15 --seed 3" + _GYM),
     "run_base_yaw10": ("running", "--body base --yaw 10 --cadence 175 --overstride 0.4 --lean 6"),
     "run_base_yawm15": ("running", "--body base --yaw -15 --cadence 178 --lean 6"),
     "run_heavy_170": ("running", "--body heavy --cadence 170 --overstride 0.5 --seconds 5"),
@@ -99,13 +102,12 @@ JOINT_CLIPS = {
 
 def render_missing(folder: str) -> None:
     """Render the JOINT_CLIPS not yet under folder/joints (needs .venv-render; minutes each)."""
-    from .bench import _render
     os.makedirs(os.path.join(folder, "joints"), exist_ok=True)
-    for name, (kind, args, *extra) in JOINT_CLIPS.items():
+    for name, (kind, args) in JOINT_CLIPS.items():
         out = os.path.join(folder, "joints", name + ".mp4")
         if not os.path.exists(out[:-4] + ".gt.json"):
             print(f"rendering {out}")
-            _render(kind, out, args.split() + (extra[0] if extra else []))
+            _render(kind, out, args.split())
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:
@@ -207,8 +209,8 @@ def trained_range(data: list[dict], kind: str) -> tuple[np.ndarray, np.ndarray]:
     (degrees) over the training frames."""
     k = PER_KIND * ("deadlift", "running").index(kind)
     X = np.concatenate([d["X"] for d in data if d["kind"] == kind])
-    a = np.stack([np.degrees(np.arctan2(X[:, k + i], X[:, k + i + 1])) for i in (1, 3, 5)]
-                 + [X[:, k + i] for i in (8, 9, 10)], axis=1)
+    a = np.stack([np.degrees(np.arctan2(X[:, k + i], X[:, k + i + 1])) for i in SIN_COLS]
+                 + [X[:, k + i] for i in RATE_COLS], axis=1)
     a = a[np.all(np.isfinite(a), axis=1)]
     return np.percentile(a, 0.2, axis=0), np.percentile(a, 99.8, axis=0)
 
@@ -316,7 +318,7 @@ def run(folder: str, cache: str, refit: bool = False, json_out: str | None = Non
     from formcheck.joints import JOINTS, KINDS, features
     for kind in KINDS:  # the offsets standing upright (all inclinations 0), to read them as anatomy
         x = np.zeros((1, PER_KIND * len(KINDS)))
-        x[0, PER_KIND * KINDS.index(kind) + np.array([0, 2, 4, 6])] = 1.0
+        x[0, PER_KIND * KINDS.index(kind) + np.array([0] + [i + 1 for i in SIN_COLS])] = 1.0  # 1 and each cos
         o = (x @ W).reshape(-1, 2)
         print(f"{kind} offsets standing (joint centre - landmark, torso lengths, forward / down): " +
               ", ".join(f"{j} {a:+.3f} / {b:+.3f}" for j, (a, b) in zip(JOINTS, o)))
