@@ -133,13 +133,23 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
         ren.colours = ren.colours.copy()
         ren.colours[region] = shirt
         avg = neighbour_mean(rig.faces, len(rig.rest_vertices))
+    # The bar rests on the floor until the first pull: the lifter stands over it and bends down to
+    # it, so the near plate covers the shins there, not the hips, as in a real clip's first seconds
+    # (the quiet standing the back-shape reference is read from). From the first lift-off on, it is
+    # in the hands.
+    first_pull = next((e["frame"] for e in events if e["event"] == "liftoff"), None) if kind == "deadlift" else None
+    floor_bar = None
+    if gym and first_pull is not None:
+        _, h1, _ = rig.pose(poses[first_pull])
+        floor_bar = 0.5 * (h1["wrist.L"] + h1["wrist.R"])
     gt_frames = []
     with H264Writer(out, W, H, fps, crf=crf) as w:
         for i, p in enumerate(poses):
             v, heads, _ = rig.pose(p)
             if loose:
                 v = loose_shirt(v, rig.faces, region, loose, avg)
-            rgb, mask = ren.render(v, bar_at=0.5 * (heads["wrist.L"] + heads["wrist.R"]))
+            on_floor = floor_bar is not None and i < first_pull
+            rgb, mask = ren.render(v, bar_at=floor_bar if on_floor else 0.5 * (heads["wrist.L"] + heads["wrist.R"]))
             w.write(rgb, i / fps)
             g = rig.truth(heads, p)
             pts = {name: cam.project(heads[b])[0].round(2).tolist() for name, b in (
@@ -155,7 +165,7 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
     ren.close()
     gt = {"kind": kind, "body": body, "phenotype": BODIES[body], "yaw_deg": yaw, "fps": fps, "size": [W, H],
           "shirt": list(shirt), "background": list(background), "gym": gym, "loose_m": loose, "light": light,
-          "crf": crf, "seed": seed,
+          "crf": crf, "seed": seed, "bar_on_floor_until_frame": first_pull if floor_bar is not None else None,
           "params": {k: v for k, v in kw.items()}, "events": events, "frames": gt_frames,
           "render_seconds": round(time.time() - t0, 1),
           "note": "Ground truth from the rig's bone heads (3D sagittal angles) and their projections; "
