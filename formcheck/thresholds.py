@@ -214,6 +214,8 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "lockout_hyperext_deg": (-30.0, 45.0, "hip hyperextension ends near 30 deg; 30 deg the other way is not a lockout"),
     "lockout_hip_deg": (100.0, 180.0, "a lockout opens the hip past 100 deg"),
     "back_rounding_deg": (-45.0, 90.0, "whole-spine flexion and extension limits"),
+    "lumbar_flexion_deg": (-40.0, 80.0, "lumbar flexion and extension limits"),
+    "thoracic_flexion_deg": (-40.0, 80.0, "thoracic flexion and extension limits"),
     "upper_back_bend_deg": (-45.0, 90.0, "the same, for half the back"),
     "lower_back_bend_deg": (-60.0, 90.0, "the same; the lower outline also carries the lordosis"),
     "bar_start_fl": (-1.0, 2.0, "a bar two foot lengths ahead of mid-foot cannot be lifted"),
