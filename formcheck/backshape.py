@@ -28,9 +28,10 @@ outside what the model was fitted on is not measured.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 import numpy as np
+
+from .onnxmodel import metadata, session
 
 MODEL_PATH = os.path.join(os.path.dirname(__file__), "models", "back_shape.onnx")
 OUTPUTS = ("lumbar_flexion_deg", "thoracic_flexion_deg")
@@ -82,20 +83,14 @@ def features(dorsal: np.ndarray, chord_thigh: np.ndarray, trunk_deg: np.ndarray,
                            np.sin(a)[:, None], np.cos(a)[:, None], diff], axis=1)
 
 
-@lru_cache(maxsize=1)
 def _session():
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(MODEL_PATH, opts, providers=["CPUExecutionProvider"])
+    return session(MODEL_PATH)
 
 
 def model_info() -> dict[str, float]:
     """What the model file says about itself: the trunk range it was fitted on (deg) and the
     held-out error of a rep's number (1 SD, deg) per output, with and without the reference."""
-    meta = _session().get_modelmeta().custom_metadata_map
-    return {k: float(v) for k, v in meta.items()}
+    return {k: float(v) for k, v in metadata(MODEL_PATH).items()}
 
 
 def estimate(X: np.ndarray, with_ref: bool, model=None, trunk_range: tuple[float, float] | None = None) -> np.ndarray:

@@ -28,9 +28,10 @@ right-facing lifter get the same correction.
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 
 import numpy as np
+
+from .onnxmodel import metadata, session
 
 MODEL_PATH = os.path.join(os.path.dirname(__file__), "models", "joint_centres.onnx")
 
@@ -135,21 +136,15 @@ def unproject(J: dict[str, np.ndarray], yaw_deg: float) -> dict[str, np.ndarray]
     return out
 
 
-@lru_cache(maxsize=1)
 def _session():
-    import onnxruntime as ort
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    opts.inter_op_num_threads = 1
-    return ort.InferenceSession(MODEL_PATH, opts, providers=["CPUExecutionProvider"])
+    return session(MODEL_PATH)
 
 
 def trained_range(kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(low, high) degrees of trunk, thigh and shank inclination, and of their change per frame,
     that the shipped model was fitted on (0.2nd-99.8th percentile of the training frames: the few
     lean-back frames count), kept in the model file's metadata."""
-    meta = _session().get_modelmeta().custom_metadata_map
-    r = np.array([float(x) for x in meta[f"range_{kind}"].split(",")]).reshape(2, -1)
+    r = np.array([float(x) for x in metadata(MODEL_PATH)[f"range_{kind}"].split(",")]).reshape(2, -1)
     return r[0], r[1]
 
 
