@@ -168,6 +168,19 @@ def loso(items: Sequence[Item], direction: str = ">", chooser=None) -> dict[str,
                 all_sources_threshold=chooser(items, direction))
 
 
+def auc(items: Sequence[Item], direction: str = ">") -> float | None:
+    """How well a scalar separates the labels, whatever the line: the chance that a 'yes' item
+    reads past a 'no' item (ties count half; 0.5 = no better than a coin). Unmeasured items are
+    left out. None without both labels."""
+    sign = 1.0 if direction == ">" else -1.0
+    yes = [sign * float(i.value) for i in items if i.label == YES and _is_num(i.value)]
+    no = [sign * float(i.value) for i in items if i.label == NO and _is_num(i.value)]
+    if not yes or not no:
+        return None
+    wins = sum((y > n) + 0.5 * (y == n) for y in yes for n in no)
+    return wins / (len(yes) * len(no))
+
+
 def margins(items: Sequence[Item], thr: float, direction: str = ">") -> dict[str, Any]:
     """Nearest labelled value on each side of the threshold: distance, label, clip and unit.
     A small distance to an item on the wrong side (or to either side) means the threshold sits

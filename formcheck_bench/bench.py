@@ -449,6 +449,9 @@ def _scored():
         Scored("lockout_lean_back", "lockout_lean_back", "lockout_hyperext_deg", ">", "lockout_lean_back"),
         Scored("bar_away_from_body", "bar_drift", "bar_drift_fl", ">", "bar_drift"),
         Scored("upper_back_rounding", None, note="no rule yet"),
+        # the back-shape model's estimates (formcheck/backshape.py), informational: how they would do
+        Scored("lumbar_rounding", None, "lumbar_flexion_deg", note="back-shape model, informational"),
+        Scored("upper_back_rounding", None, "thoracic_flexion_deg", note="back-shape model, informational"),
     ]
     run = [
         Scored("overstride", "overstride", "median_shank_at_contact_deg", ">", "overstride",
@@ -512,7 +515,7 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
                 liftoffs.append(dict(clip=clip, rep=lab.rep, label_s=lab.t_setup, found_s=reps[lab.matched[0] - 1].start_s))
             for sc in dl_scored:
                 label = lab.faults.get(sc.label, "unclear")
-                if sc.code is None:
+                if sc.code is None and sc.metric is None:
                     items.append(Item(sc.label, src, clip, f"rep {lab.rep}", label, None, False, metric=None))
                     continue
                 if not lab.matched:  # the pipeline found no rep here: nothing fired, nothing measured
@@ -566,17 +569,24 @@ UNLABELLED_RULES = ("hitch",)
 
 def score_real(data: dict) -> dict:
     """Counts, margins and leave-one-source-out per fault from collect_real's output."""
-    from formcheck.scoring import (confusion, either_rule, implausible, loso, margins, per_clip, reference_threshold,
+    from formcheck.scoring import (auc, confusion, either_rule, implausible, loso, margins, per_clip, reference_threshold,
                                    timing_errors, within_lifter_sd)
     from formcheck.thresholds import DEADLIFT, PLAUSIBLE, RUNNING
     table = {**DEADLIFT, **RUNNING}
     dl_scored, run_scored = _scored()
     items = data["items"]
     faults: dict = {}
+    candidates: list[dict] = []
     for sc in dl_scored + run_scored:
         its = [i for i in items if i.fault == sc.label and i.metric == sc.metric]
         key = sc.code or sc.label
         unclear = [f"{i.clip} {i.unit}" for i in its if i.label not in ("yes", "no")]
+        if sc.code is None and sc.metric is not None:  # a number no rule reads yet: how it would do
+            candidates.append(dict(label=sc.label, metric=sc.metric, note=sc.note, auc=auc(its, sc.direction),
+                                   loso=loso(its, sc.direction), loso_reference=loso(its, sc.direction, chooser=reference_threshold),
+                                   unmeasured=sum(i.value is None for i in its if i.label in ("yes", "no")),
+                                   scored=sum(i.label in ("yes", "no") for i in its)))
+            continue
         if sc.code is None:
             n_yes = sum(i.label == "yes" for i in its)
             faults[key] = dict(label=sc.label, rule=None, note=sc.note, labelled_yes=n_yes,
@@ -584,7 +594,7 @@ def score_real(data: dict) -> dict:
             continue
         thr = table[sc.rule].threshold
         rep_level = all(i.unit != "clip" for i in its)
-        scalar = dict(metric=sc.metric, direction=sc.direction, threshold=thr,
+        scalar = dict(metric=sc.metric, direction=sc.direction, threshold=thr, auc=auc(its, sc.direction),
                       margins=margins(its, thr, sc.direction), loso=loso(its, sc.direction), note=sc.note,
                       # the normal-range rule: uses only the 'no' clips of the training sources
                       loso_reference=loso(its, sc.direction,
@@ -617,7 +627,7 @@ def score_real(data: dict) -> dict:
     gated = [dict(clip=r["clip"], unit=r["unit"], t=r["t"], metric=k, why=v)
              for r in data["rows"] for k, v in (r.get("not_measured") or {}).items()]
     fired = {code: [f"{r['clip']} {r['unit']}" for r in data["rows"] if code in r.get("faults", ())] for code in UNLABELLED_RULES}
-    return dict(faults=faults, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"],
+    return dict(faults=faults, candidates=candidates, implausible=implausible(data["rows"], PLAUSIBLE), gated=gated, clips=data["clips"],
                 unlabelled_fired=fired, hips_either=faults_either, trunk_spread=within_lifter_sd(data["rows"], "liftoff_trunk_deg"),
                 liftoff_timing=timing_errors(data.get("liftoffs", [])))
 
@@ -659,7 +669,7 @@ def print_real(res: dict) -> None:
             print(f"  no rule: {f['labelled_yes']} yes / {f['labelled_no']} no labelled")
         for sc in f.get("scalars", []):
             m, lo = sc["margins"], sc["loso"]
-            print(f"  [{sc['metric']} {sc['direction']} {sc['threshold']:g}] {sc['note']}")
+            print(f"  [{sc['metric']} {sc['direction']} {sc['threshold']:g}] {sc['note']} (AUC {_fmt(sc['auc'])})")
             print(f"    margin below {side(m['below'])}; above {side(m['above'])}")
             folds = ", ".join(f"{fd['source'].split('/')[0]} {_fmt(fd['threshold'])}" for fd in lo["folds"])
             print(f"    LOSO per {'rep' if 'loso_clip' in sc else 'clip'}: sens {_fmt(lo['sensitivity'])} spec {_fmt(lo['specificity'])} "
@@ -681,6 +691,15 @@ def print_real(res: dict) -> None:
             print(f"  false alarms: {short(f['false_alarms'])}")
         if f.get("unclear"):
             print(f"  unclear (excluded): {short(f['unclear'], 6)}")
+    if res.get("candidates"):
+        print("\nNumbers no rule reads yet, against a label: AUC (the chance a 'yes' rep reads past a 'no' one), "
+              "and LOSO with the best split and with the normal range of the 'no' clips.")
+    for c in res.get("candidates", []):
+        lo, lr = c["loso"], c["loso_reference"]
+        print(f"  {c['metric']} vs {c['label']} ({c['note']}; {c['scored'] - c['unmeasured']} of {c['scored']} reps measured): "
+              f"AUC {_fmt(c['auc'])}; LOSO best split sens {_fmt(lo['sensitivity'])} spec {_fmt(lo['specificity'])} "
+              f"(on all sources {_fmt(lo['all_sources_threshold'])}); normal range sens {_fmt(lr['sensitivity'])} "
+              f"spec {_fmt(lr['specificity'])} (on all sources {_fmt(lr['all_sources_threshold'])})")
     e = res.get("hips_either")
     if e:
         print(f"\nhips_shoot_up label, either rule ({' or '.join(e['codes'])}) firing: TP {e['tp']} FP {e['fp']} TN {e['tn']} FN {e['fn']}, "

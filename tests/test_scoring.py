@@ -2,7 +2,7 @@
 hand-made tables whose answers are worked out by hand."""
 import pytest
 
-from formcheck.scoring import (Item, LabelRep, choose_threshold, confusion, deadlift_labels, either_rule, flags,
+from formcheck.scoring import (Item, LabelRep, auc, choose_threshold, confusion, deadlift_labels, either_rule, flags,
                                hand_cadence, implausible, lean_label, loso, margins, match_reps, per_clip,
                                timing_errors, within_lifter_sd)
 
@@ -165,3 +165,12 @@ def test_timing_errors_count_within_the_labels_precision_and_name_the_furthest()
     assert r["median_abs_s"] == pytest.approx((0.25 + 0.5) / 2)
     assert [(w["clip"], w["error_s"]) for w in r["worst"]] == [("a", -1.34), ("c", 0.5)]
     assert timing_errors([])["median_abs_s"] is None
+
+
+def test_auc_is_the_chance_a_yes_reads_past_a_no():
+    items = [it("a", "c1", "yes", 5.0), it("a", "c2", "yes", 2.0), it("b", "c3", "no", 1.0), it("b", "c4", "no", 2.0),
+             it("b", "c5", "no", None), it("b", "c6", "unclear", 9.0)]
+    # yes 5 beats both no; yes 2 beats 1 and ties 2: (2 + 1.5) / 4
+    assert auc(items) == pytest.approx(3.5 / 4)
+    assert auc(items, "<") == pytest.approx(0.5 / 4)  # a rule that fires below its line
+    assert auc([it("a", "c1", "yes", 1.0)]) is None   # one label only: nothing to separate
