@@ -312,11 +312,10 @@ def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str,
             if m.get(k) is None and k not in not_measured and k not in withheld:
                 not_measured[k] = ("not measured: the plate lay over the back outline from set-up to knee height "
                                    "(the silhouette there is the plate's rim, not the back)")
-    for k in backshape.OUTPUTS:
+    for k in ("back_rounding_deg",) + backshape.OUTPUTS:  # a missing back number always says why
         if m.get(k) is None and k not in not_measured and k not in withheld:
-            not_measured[k] = ("not measured: the back outline was seen whole on fewer than "
-                               f"{backshape.MIN_FRAMES} frames from set-up to knee height (or the trunk was more upright "
-                               "than the model was fitted on)")
+            not_measured[k] = ("not measured: the back outline was not seen whole on enough frames from set-up to "
+                               "knee height (the person lost, the outline off the picture, or too upright to read)")
     at = {k: t[ev[k]] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end")}
     faults = [x for x in (rule(m, at) for rule in REP_RULES) if x is not None]
     return Rep(index=index, start_s=round(float(t[ev["liftoff"]]), 3), end_s=round(float(t[ev["end"]]), 3),

@@ -119,3 +119,15 @@ def test_a_left_and_a_right_facing_lifter_get_the_same_back_numbers():
     assert a.view.facing != b.view.facing
     for key in backshape.OUTPUTS:
         assert np.allclose(values(a, key), values(b, key), atol=1e-3), key
+
+
+def test_a_rep_without_its_back_outline_says_why_for_every_back_number():
+    """The person lost (or the outline off the picture) from set-up to knee height of rep 3: each
+    back number of that rep is None with a reason, never a silent gap."""
+    tr, _ = fixture("back_plain")
+    k = deadlift.analyze(tr).reps[2].key_frames
+    prof = tr.profile.copy()
+    prof[k["setup"] - 2:k["knee_pass"] + 3] = np.nan
+    r = deadlift.analyze(with_profile(tr, prof)).reps[2]
+    for key in ("back_rounding_deg",) + backshape.OUTPUTS:
+        assert r.metrics[key] is None and r.not_measured[key].startswith("not measured: the back outline"), key
