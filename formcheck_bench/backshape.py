@@ -25,6 +25,9 @@ from formcheck.backshape import N_FEATURES, OUTPUTS, TRUNK_COLS
 from .bench import GYM_CRF, _render
 from .joints import BODY_ORDER
 
+# Detection is printed at the line between what issue 14 says must not be flagged (0-10 deg of
+# lumbar flexion) and what must (20 or more): its midpoint. No rule reads these numbers.
+ISSUE_LINE = 15.0
 TRAIN_TRUNK = 20.0    # frames whose trunk leans less are not fitted (or measured): upright, the
                       # outline's bend says little and the window a rep is read in is bent over
 

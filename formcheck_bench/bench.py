@@ -359,10 +359,10 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
     for r in runs:
         print(f"run, lumbar extension {r['lumbar_ext']:g} deg ({'loose' if r['loose'] else 'tight'} shirt): arch proxy {r['arch']} "
               f"({'calibrated' if r['calibrated'] else 'uncalibrated'}), flagged {r['flagged']}")
-    from .backshape import run as backshape
+    from .backshape import ISSUE_LINE, run as backshape
     print()
     res["held_out"] = {k: v for k, v in backshape(os.path.dirname(folder), os.path.join(os.path.dirname(folder), "tracks"),
-                                                  threshold=thr).items() if k != "rep_rows"}
+                                                  threshold=ISSUE_LINE).items() if k != "rep_rows"}
     if json_out:
         with open(json_out, "w") as fh:
             json.dump(res, fh, indent=2, default=float)
@@ -877,9 +877,8 @@ def main() -> None:
         from .joints import run as joints
         joints(args.dir, args.cache, args.fit, args.json)
     elif args.cmd == "backshape":
-        from formcheck.thresholds import DEADLIFT
-        from .backshape import run as backshape
-        res = backshape(args.dir, args.cache, args.fit, args.json, DEADLIFT["lumbar_rounding"].threshold)
+        from .backshape import ISSUE_LINE, run as backshape
+        res = backshape(args.dir, args.cache, args.fit, args.json, ISSUE_LINE)
         if args.fixtures:
             from .backshape import write_fixtures
             write_fixtures(args.dir, args.cache, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "data"))

@@ -16,6 +16,9 @@ from scipy.stats import spearmanr
 from formcheck import backshape, deadlift, plates
 from formcheck.types import PoseTrack
 
+# The slow tier: each test analyses 423-frame MediaPipe tracks of renders (~1 s each).
+pytestmark = pytest.mark.slow
+
 DATA = os.path.join(os.path.dirname(__file__), "data")
 
 
