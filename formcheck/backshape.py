@@ -93,6 +93,11 @@ def model_info() -> dict[str, float]:
     return {k: float(v) for k, v in metadata(MODEL_PATH).items()}
 
 
+def trunk_of(X: np.ndarray) -> np.ndarray:
+    """The trunk inclination (deg from vertical) of each feature row, from its sin/cos columns."""
+    return np.degrees(np.arctan2(X[:, TRUNK_COLS[0]], X[:, TRUNK_COLS[1]]))
+
+
 def estimate(X: np.ndarray, with_ref: bool, model=None, trunk_range: tuple[float, float] | None = None) -> np.ndarray:
     """(N, 2) lumbar and thoracic flexion, degrees, NaN where a feature is missing or the trunk
     lies outside the range fitted on. `model` (a function of the rows, returning (n, 4)) and
@@ -101,7 +106,7 @@ def estimate(X: np.ndarray, with_ref: bool, model=None, trunk_range: tuple[float
     if trunk_range is None:
         info = model_info()
         trunk_range = (info["trunk_lo_deg"], info["trunk_hi_deg"])
-    trunk = np.degrees(np.arctan2(X[:, TRUNK_COLS[0]], X[:, TRUNK_COLS[1]]))
+    trunk = trunk_of(X)
     with np.errstate(invalid="ignore"):
         ok = np.all(np.isfinite(X), axis=1) & (trunk >= trunk_range[0]) & (trunk <= trunk_range[1])
     if not ok.any():

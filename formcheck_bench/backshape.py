@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 
-from formcheck.backshape import N_FEATURES, OUTPUTS, TRUNK_COLS
+from formcheck.backshape import N_FEATURES, OUTPUTS, trunk_of
 
 from .bench import GYM_CRF, _render
 from .joints import BODY_ORDER
@@ -113,10 +113,6 @@ def load(path: str, gt: dict, cache: str) -> dict:
             reps.append(dict(window=(s, k), truth=Y[s:k + 1].max(axis=0)))
     return dict(clip=os.path.basename(path), body=gt["body"], yaw=gt["yaw_deg"],
                 barbell=bool(gt.get("gym")), X=X, has_ref=has_ref, Y=Y, reps=reps)
-
-
-def trunk_of(X: np.ndarray) -> np.ndarray:
-    return np.degrees(np.arctan2(X[:, TRUNK_COLS[0]], X[:, TRUNK_COLS[1]]))
 
 
 def _frames(data: list[dict]) -> tuple[np.ndarray, ...]:
