@@ -128,7 +128,9 @@ def segment_reps(hinge: np.ndarray, t: np.ndarray, min_range: float = MIN_HINGE_
     return pulls
 
 
-def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
+def series(track: PoseTrack, c: Conditioned) -> tuple[dict[str, np.ndarray], bool]:
+    """The per-frame readings of the pose, and whether the back-shape model had the lifter's own
+    upright outline as its reference (one answer for the clip)."""
     J = c.joints
     f = c.facing_sign
     # angles between estimated joint centres (formcheck/joints.py); positions stay landmarks
@@ -179,11 +181,9 @@ def series(track: PoseTrack, c: Conditioned) -> dict[str, np.ndarray]:
         **{f"plate_{k}": (c.plate[:, i] if c.plate is not None else np.full(len(c.t), np.nan)) for i, k in enumerate("xyr")},
         # lower- and upper-back flexion from the whole outline (formcheck/backshape.py)
         **{k: flex[:, i] for i, k in enumerate(backshape.OUTPUTS)},
-        # 1 where the lifter's own upright outline was the reference (the whole clip alike)
-        "back_reference": np.full(len(c.t), 1.0 if has_ref else 0.0),
         "upper_back_bend_deg": bend_series(prof, f, c.fs, CUTOFF_HZ, UPPER_SEGMENTS),
         "lower_back_bend_deg": bend_series(prof, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS),
-    }
+    }, has_ref
 
 
 def _outline(track: PoseTrack, c: Conditioned) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +220,7 @@ def back_features(track: PoseTrack, c: Conditioned, prof: np.ndarray | None = No
 
 def analyze(track: PoseTrack) -> Analysis:
     c = condition(track, CUTOFF_HZ, plates=True)
-    s = series(track, c)
+    s, back_ref = series(track, c)
     t = c.t
     warnings: list[str] = []
     warnings += presence_warnings(c)
@@ -271,7 +271,7 @@ def analyze(track: PoseTrack) -> Analysis:
     reps: list[Rep] = []
     dropped = 0
     for k, p in enumerate(pulls):
-        rep = _rep(len(reps) + 1, p, pulls[k + 1] if k + 1 < len(pulls) else None, s, t, c, withheld)
+        rep = _rep(len(reps) + 1, p, pulls[k + 1] if k + 1 < len(pulls) else None, s, t, c, withheld, back_ref)
         if rep is None:
             dropped += 1
             continue
@@ -286,6 +286,7 @@ def analyze(track: PoseTrack) -> Analysis:
         "rep_count": len(reps),
         "side": c.side, "facing": view.facing,
         "pose_coverage": round(c.coverage, 3),
+        "back_reference": back_ref,  # the lifter's upright outline was the back-shape model's reference
     }
     return Analysis(exercise="deadlift", view=view, reps=reps, faults=clip_faults, series=s, withheld=withheld,
                     warnings=warnings, summary=summary, metric_info=METRIC_INFO)
@@ -296,12 +297,12 @@ BACK_KEYS = ("back_rounding_deg", "back_rounding_sd_deg", "upper_back_bend_deg",
 
 
 def _rep(index: int, p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarray], t: np.ndarray,
-         c: Conditioned, withheld: dict[str, str]) -> Rep | None:
+         c: Conditioned, withheld: dict[str, str], back_ref: bool) -> Rep | None:
     """One pull: its events, its metrics (impossible values withheld), its faults."""
     ev = _events(p, nxt, s, t, c)
     if ev is None:
         return None
-    m = _metrics(ev, s, t, c)
+    m = _metrics(ev, s, t, c, back_ref)
     m["back_rise_at_knee_lock"], why_not = knee_lock_share(s["knee_deg"], s["trunk_deg"], ev["liftoff"], ev["lockout"], ev["hold_end"])
     not_measured = _finish(m, withheld)
     not_measured.update(_behind_plate(m, ev, c, not_measured, withheld))
@@ -386,7 +387,8 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
 
 
 
-def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Conditioned) -> dict[str, float | None]:
+def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Conditioned,
+             back_ref: bool) -> dict[str, float | None]:
     setup, liftoff, early, knee_pass, lock, ue, end = (ev[k] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end", "end"))
     lock_win = np.arange(lock, ue + 1)
 
@@ -421,7 +423,7 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
     m["back_rounding_sd_deg"] = float(np.hypot(BACK_SHAPE_SD, spread))
     # lower- and upper-back flexion (formcheck/backshape.py), each with its uncertainty: the
     # held-out bodies' error, larger when the clip had no upright outline to compare with
-    mode = "ref" if np.nan_to_num(s["back_reference"]).max(initial=0.0) > 0 else "noref"  # flipped frames are NaN
+    mode = "ref" if back_ref else "noref"
     info = backshape.model_info()
     for key in backshape.OUTPUTS:
         m[key], m[key.replace("_deg", "_sd_deg")] = backshape.rep_value(s[key][setup:knee_pass + 1], info[f"rep_sd_{key}_{mode}"])
