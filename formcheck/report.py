@@ -16,9 +16,12 @@ PROXY_NOTE = ("MediaPipe has no landmarks on the spine or the pelvis bones. 'Bac
               "(segmentation mask) between the hip and shoulder landmarks: the deadlift number is the outline's "
               "bend from set-up to knee height (a flat back reads about 0; flat backs on real clips read 1 +/- 7 deg, "
               "so each rep's number carries that uncertainty; on synthetic bodies it follows upper-back flexion far more "
-              "than lower-back flexion, so read it as 'the back as a whole is rounded'), the running arch is relative to your standing frames "
-              "when the clip has them. On the labelled real clips the rounding flag caught 3 of 5 rounded-back "
-              "clips with 1 false alarm in 17 flat-back clips (README, accuracy). Angles are 2D, from one camera, "
+              "than lower-back flexion, so read it as 'the back as a whole is rounded'), the running arch is the angle between the "
+              "lower back outline's buttock-to-waist and waist-to-mid-back lines: on synthetic runners it follows "
+              "lumbar extension (0.63 deg per degree) but builds differ by as much as 10 deg of extension, so one clip "
+              "flags only a large arch (about 20 deg beyond neutral), each number carries +/- 5.5 deg, and it is best read "
+              "against your own runs. On the labelled real clips the rounding flag caught 3 of 5 rounded-back "
+              "clips with 2 false alarms in 17 flat-back clips (README, accuracy). Angles are 2D, from one camera, "
               "and carry 5-10 deg of error.")
 
 

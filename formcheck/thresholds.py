@@ -108,15 +108,20 @@ DEADLIFT = {
 
 RUNNING = {
     "overarching_lower_back": Rule(
-        "overarching_lower_back", 12.0, "deg", "P",
-        "Arch proxy: concavity of the lower-back outline in the silhouette (frames with an arm over the back "
-        "excluded), compared with your own standing frames when the clip has them, together with little hip "
-        "extension at toe-off (< 10 deg). More anterior tilt goes with less hip extension (Schache 2000, "
-        "Franz 2009, S); true pelvic tilt cannot be seen without pelvis landmarks.",
+        "overarching_lower_back", 38.3, "deg", "P",
+        "Arch proxy: the angle between the back outline's buttock-to-waist and waist-to-mid-back lines in the "
+        "silhouette (frames with an arm over the back excluded), median over the run's steps, together with little "
+        "hip extension at toe-off (< 10 deg: more anterior tilt goes with less hip extension, Schache 2000, Franz "
+        "2009, S). The line is the edge of the normal range of neutral backs: nine synthetic runners of different "
+        "builds with a neutral lumbar spine read 27.6 +/- 5.5 (mean + 1.96 SD = 38.3; with each build left out "
+        "35.2-39.2). The proxy rises 0.63 deg per degree of lumbar extension, so the line catches an arch about 20 deg "
+        "beyond neutral on most builds, not 10: build shifts it as much as 10 deg of extension "
+        "(python -m formcheck.bench arch). True pelvic tilt cannot be seen without pelvis landmarks.",
         "Run 'tall with the hips under you': gently tuck the tailbone and keep the ribs down over the pelvis; "
         "let the leg finish behind you from the hip, not by arching the lower back. Hip-flexor mobility helps.",
-        # uncalibrated (no standing frames) the concavity includes body shape: a clearly larger arch is needed
-        params={"uncalibrated_extra": 8.0, "hip_ext_max": 10.0}),
+        # noise_sd: the neutral backs' spread across builds (the +/- of every arch number); min_steps:
+        # average at least 7 steps (Dingenen 2018, S)
+        params={"hip_ext_max": 10.0, "noise_sd": 5.5, "neutral_mean": 27.6, "min_steps": 7}),
     "excessive_lean": Rule(
         "excessive_lean", 15.0, "deg", "S",
         "Trunk-to-vertical over stance, averaged over runs of 7+ consecutive steps (Dingenen 2018). Self-selected "
@@ -228,7 +233,9 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "heel_ahead_ll": (-0.6, 0.8, "a leg cannot reach further ahead of the hips"),
     "bounce_ll": (0.0, 0.4, "hips rising and falling by 40% of leg length is a jump"),
     "cadence_spm": (100.0, 300.0, "a real-time step outside 100-300/min is a missed or doubled foot strike"),
-    "arch_deg": (-45.0, 60.0, "spine extension limits"),
+    "arch_deg": (-30.0, 75.0, "neutral backs read 21-39 and the proxy rises at most ~1.1 deg per degree of a lumbar "
+                            "extension range of ~30 deg; past 75 (or a hollow reading below -30) the outline traced "
+                            "something else (an arm, clothing, the picture's edge)"),
     "pelvic_drop_deg": (-20.0, 20.0, "pelvic drop beyond 20 deg is not a running stride"),
 }
 

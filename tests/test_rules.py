@@ -73,8 +73,8 @@ def _steps(n, **metrics):
     return out
 
 
-def _ctx(steps, withheld=None, calibrated=True):
-    return dict(med=running._medians(steps), withheld=withheld or {}, calibrated=calibrated)
+def _ctx(steps, withheld=None):
+    return dict(med=running._medians(steps), withheld=withheld or {})
 
 
 def test_low_cadence_fires_below_its_line_and_not_when_withheld():
@@ -88,11 +88,35 @@ def test_low_cadence_fires_below_its_line_and_not_when_withheld():
 def test_overarching_needs_the_arch_and_little_hip_extension():
     r = RUNNING["overarching_lower_back"]
     arched = _steps(10, arch_deg=r.threshold + 2, hip_ext_toeoff_deg=r.params["hip_ext_max"] - 2)
-    assert running.overarching_lower_back(arched, _ctx(arched))[0].code == "overarching_lower_back"
-    # uncalibrated (no standing frames): the same arch is within body-shape spread
-    assert running.overarching_lower_back(arched, _ctx(arched, calibrated=False)) == []
+    f = running.overarching_lower_back(arched, _ctx(arched))
+    assert f[0].code == "overarching_lower_back" and f[0].threshold == r.threshold
+    assert f[0].severity == "mild"  # 2 deg past the line is under one SD of the neutral backs' spread
+    assert f"+/- {r.params['noise_sd']:.0f}" in f[0].message  # the estimate says how sure it is
+    far = _steps(10, arch_deg=r.threshold + 2.5 * r.params["noise_sd"], hip_ext_toeoff_deg=0.0)
+    assert running.overarching_lower_back(far, _ctx(far))[0].severity == "severe"
+    within = _steps(10, arch_deg=r.threshold - 0.5, hip_ext_toeoff_deg=0.0)
+    assert running.overarching_lower_back(within, _ctx(within)) == []
     extends = _steps(10, arch_deg=r.threshold + 2, hip_ext_toeoff_deg=r.params["hip_ext_max"] + 2)
     assert running.overarching_lower_back(extends, _ctx(extends)) == []
+    # not measured on this clip (too few steps, a front view): no verdict, whatever the number
+    assert running.overarching_lower_back(arched, _ctx(arched, withheld={"arch_deg": "too few steps"})) == []
+
+
+def test_the_arch_is_not_measured_on_too_few_steps_and_says_why():
+    need = RUNNING["overarching_lower_back"].params["min_steps"]
+    short = _steps(need - 1, arch_deg=50.0, arch_sd_deg=6.0)
+    withheld: dict = {}
+    running._few_arch_steps(short, withheld)
+    assert f"only {need - 1} steps" in withheld["arch_deg"]
+    assert all(r.metrics["arch_deg"] is None and r.metrics["arch_sd_deg"] is None for r in short)
+    hidden = _steps(need + 5, arch_deg=lambda i: 30.0 if i < need - 2 else None)
+    withheld = {}
+    running._few_arch_steps(hidden, withheld)
+    assert f"clear on only {need - 2} of {need + 5} steps" in withheld["arch_deg"]
+    enough = _steps(need, arch_deg=30.0)
+    withheld = {}
+    running._few_arch_steps(enough, withheld)
+    assert withheld == {} and enough[0].metrics["arch_deg"] == 30.0
 
 
 def test_fatigue_drift_beyond_noise_only():

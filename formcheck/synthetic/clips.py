@@ -84,14 +84,21 @@ def deadlift_poses(flexion: list[float], fps: float, hips_up: float = 0.0, lean_
 
 
 def running_poses(seconds: float, fps: float, cadence: float = 170.0, overstride: float = 0.0, lean: float = 6.0,
-                  lumbar_ext: float = 0.0):
+                  lumbar_ext: float = 0.0, stand_s: float = 0.0):
     """A treadmill-style run: legs half a cycle apart, arms opposite. overstride (0-1) reaches the
-    foot further ahead at strike with a straighter knee; lumbar_ext arches the lower back (deg)."""
+    foot further ahead at strike with a straighter knee; lumbar_ext arches the lower back (deg)
+    beyond the runner's neutral, which the stand_s seconds of quiet standing before the run show
+    (feet together, arms down, spine neutral: what a runner filmed before setting off looks like)."""
     stride_f = cadence / 120.0
     frames, events = [], []
+    stand = int(stand_s * fps)
+    frames += [Pose() for _ in range(stand)]
+    if stand:
+        events.append({"frame": stand, "event": "run_start"})
     n = int(seconds * fps)
-    for i in range(n):
-        t = i / fps
+    for j in range(n):
+        i = stand + j
+        t = j / fps
         pose = Pose(trunk=lean, lumbar=-lumbar_ext, elbow=85.0, neck=-lean)
         for leg, off in (("l", 0.0), ("r", 0.5)):
             ph = (stride_f * t + off) % 1.0  # 0 = foot strike
@@ -103,7 +110,7 @@ def running_poses(seconds: float, fps: float, cadence: float = 170.0, overstride
             setattr(pose, f"thigh_{leg}", thigh)
             setattr(pose, f"shank_{leg}", thigh - knee)
             prev = (stride_f * (t - 1 / fps) + off) % 1.0
-            if i > 0 and ph < prev:
+            if j > 0 and ph < prev:
                 events.append({"frame": i, "event": f"strike_{leg}"})
         swing = 25 * math.cos(2 * math.pi * (stride_f * t))
         pose.arm_l, pose.arm_r = -swing, swing
@@ -202,6 +209,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="gym layout and colours")
     ap.add_argument("--setup", default="62,55,-14", help="deadlift: trunk,thigh,shank degrees at the floor")
     ap.add_argument("--lean", type=float, default=6.0, help="running: trunk lean, degrees")
+    ap.add_argument("--stand", type=float, default=0.0, help="running: seconds of quiet standing before the run")
     a = ap.parse_args()
     shirt = tuple(float(x) for x in a.shirt.split(","))
     bg = tuple(float(x) for x in a.background.split(","))
@@ -217,7 +225,7 @@ def main() -> None:
         size = tuple(int(x) for x in (a.size or "540x960").split("x"))
         gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
                          seconds=a.seconds, cadence=a.cadence,
-                         overstride=a.overstride, lumbar_ext=a.lumbar_ext, lean=a.lean)
+                         overstride=a.overstride, lumbar_ext=a.lumbar_ext, lean=a.lean, stand_s=a.stand)
     print(f"{a.out}: {len(gt['frames'])} frames in {gt['render_seconds']} s")
 
 
