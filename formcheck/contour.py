@@ -101,6 +101,25 @@ def sag_mean(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
     return float(np.mean(dd - line))
 
 
+# The outline's bulge beyond the straight line through its own ends, as the angle of the arc that
+# makes it: an arc of angle a over a span w rises s = (w / 2) tan(a / 4) at its middle (its
+# sagitta), and a parabola of sagitta s sampled where the outline was seen has the mean offset
+# s * mean(4u(1-u)) (a shallow arc is a parabola to within 2% at 60 deg).
+
+
+def arc_angle(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:
+    """Arc of the back outline, degrees: how far it bulges beyond the line through its ends (0.15-0.85
+    of the chord), as the angle of a circular arc with that bulge (+ rounded, - hollow; 0 straight)."""
+    sel = (t >= _BACK_LO) & (t <= _BACK_HI) & np.isfinite(d)
+    if sel.sum() < 8:
+        return float("nan")
+    tt = t[sel]
+    span = tt[-1] - tt[0]
+    u = (tt - tt[0]) / span
+    sagitta = sag_mean(d, t) / np.mean(4 * u * (1 - u))
+    return float(np.degrees(4.0 * np.arctan(2.0 * sagitta / span)))
+
+
 # Segments of the hip->shoulder chord for the lower and the upper outline (fractions of the chord).
 # On the synthetic gym grid (three bodies) the upper bend moves 0.13-0.48 deg per degree of thoracic
 # flexion and ~0 per degree of lumbar; the lower bend 0.14-0.28 per lumbar degree but 0.26-0.42 per
@@ -118,12 +137,14 @@ def segment_bend(d: np.ndarray, a: float, b: float, c: float, t: np.ndarray = PR
     return float(np.degrees(np.arctan(np.polyfit(t[lo], d[lo], 1)[0]) - np.arctan(np.polyfit(t[hi], d[hi], 1)[0])))
 
 
-def bend_series(profile: np.ndarray, facing_sign: float, fs: float, cutoff_hz: float, segments=None) -> np.ndarray:
+def bend_series(profile: np.ndarray, facing_sign: float, fs: float, cutoff_hz: float, segments=None,
+                measure=None) -> np.ndarray:
     """Per-frame bend of the dorsal outline, degrees (+ rounded), median- then low-pass filtered.
     profile: (N, 2, K) from the pose backend; facing right puts the back along -n (index 1).
-    segments: (a, b, c) for a segment bend instead of the whole back's."""
+    segments: (a, b, c) for a segment bend instead of the whole back's; measure: another reading
+    of one outline (arc_angle)."""
     dorsal = 1 if facing_sign > 0 else 0
-    bend = bend_angle if segments is None else (lambda d: segment_bend(d, *segments))
+    bend = measure or (bend_angle if segments is None else (lambda d: segment_bend(d, *segments)))
     raw = np.array([bend(p[dorsal]) for p in profile])
     ok = np.isfinite(raw)
     out = raw.copy()

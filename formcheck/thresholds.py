@@ -41,6 +41,19 @@ DEADLIFT = {
         "No injury cut-off exists (Bengtsson 2022, S: set-up loses 13-20 deg of lordosis in normal lifters).",
         "Brace before the bar moves: big breath into the belly, 'chest proud', pull the slack out of the bar "
         "so the back is set before lift-off. If it still rounds, the load is too heavy for today."),
+    "upper_back_rounding": Rule(
+        "upper_back_rounding", 25.3, "deg", "P",
+        "Back-outline arc from set-up to knee height (how far the outline bulges beyond the line through its ends, as "
+        "an arc angle; a flat back reads ~0). Flagged beyond the normal range of flat upper backs: the labelled clips "
+        "whose upper back is flat (16 clips, 9 sources) read -1.1 +/- 13.4 deg (mean + 1.96 SD of each clip's median "
+        "= 25.3), chosen that way with each source left out it is 21.0-28.5. Uses no rounded clip: about 2.5% of flat "
+        "upper backs are flagged. On synthetic bodies the arc follows upper-back flexion "
+        "(README, Back shape). A rounded upper back is common in heavy pulls and not shown to injure (no cut-off exists); "
+        "it is flagged because it moves the bar forward of the mid-foot and is what coaches cue first.",
+        "Set the upper back before the pull: 'proud chest', pull the shoulder blades down and lock the lats ('bend the "
+        "bar around your shins', 'protect your armpits'), eyes a few metres ahead. If it rounds as the bar leaves the "
+        "floor, the load is too heavy for today.",
+        params={"noise_sd": 13.4}),
     "hips_shoot_up": Rule(
         "hips_shoot_up", 12.0, "deg", "P",
         "Trunk tipping more horizontal from set-up to 30% of the bar's rise: the knees straighten first and "
@@ -176,6 +189,8 @@ VIEW = {"side_on_max": 0.30, "oblique_max": 0.45}
 # Between-body spread (1 SD) of the outline bend of flat backs, from the same 17 clips: the
 # uncertainty of one rep's number when nothing calibrates this body's own shape.
 BACK_SHAPE_SD = 6.9
+# The same for the outline's arc (upper_back_rounding), from the labelled clips whose upper back is flat.
+BACK_ARC_SD = 13.4
 
 
 def severity(value: float, threshold: float, below: bool = False, sd: float | None = None) -> str:
@@ -219,6 +234,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "lockout_hyperext_deg": (-30.0, 45.0, "hip hyperextension ends near 30 deg; 30 deg the other way is not a lockout"),
     "lockout_hip_deg": (100.0, 180.0, "a lockout opens the hip past 100 deg"),
     "back_rounding_deg": (-45.0, 90.0, "whole-spine flexion and extension limits"),
+    "back_arc_deg": (-60.0, 90.0, "the back's outline cannot arc further than whole-spine flexion and extension allow"),
     "lumbar_flexion_deg": (-40.0, 80.0, "lumbar flexion and extension limits"),
     "thoracic_flexion_deg": (-40.0, 80.0, "thoracic flexion and extension limits"),
     "upper_back_bend_deg": (-45.0, 90.0, "the same, for half the back"),

@@ -448,7 +448,8 @@ def _scored():
                "the rule also needs an upright trunk; LOSO on the thigh angle alone"),
         Scored("lockout_lean_back", "lockout_lean_back", "lockout_hyperext_deg", ">", "lockout_lean_back"),
         Scored("bar_away_from_body", "bar_drift", "bar_drift_fl", ">", "bar_drift"),
-        Scored("upper_back_rounding", None, note="no rule yet"),
+        Scored("upper_back_rounding", "upper_back_rounding", "back_arc_deg", ">", "upper_back_rounding",
+               "threshold = normal range of flat upper backs (mean + 1.96 SD of the 'no' clips)", method="reference"),
         # the back-shape model's estimates (formcheck/backshape.py), informational: how they would do
         Scored("lumbar_rounding", None, "lumbar_flexion_deg", note="back-shape model, informational"),
         Scored("upper_back_rounding", None, "thoracic_flexion_deg", note="back-shape model, informational"),
@@ -525,7 +526,8 @@ def collect_real(shared: str, cache: str, log=print) -> dict:
                 for k in lab.matched:
                     r = reps[k - 1]
                     v = r.metrics.get(sc.metric)
-                    why = (a.withheld.get(sc.metric, "") if v is None else "")
+                    why = ((a.withheld.get(sc.metric) or r.not_measured.get(sc.metric, "")).removeprefix("not measured: ")
+                           if v is None else "")
                     items.append(Item(sc.label, src, clip, f"rep {lab.rep}" if len(lab.matched) == 1 else f"rep {k}",
                                       label, v, any(f.code == sc.code for f in r.faults), r.start_s, why, sc.metric))
     run_src = _sources(os.path.join(vids, "running"))
@@ -642,8 +644,9 @@ def print_real(res: dict) -> None:
     print("\nPer fault at the shipped thresholds (per rep for deadlift, per clip for running); "
           "'unclear'/'n/a' labels excluded.\nLOSO: leave-one-source-out, the threshold chosen on the other sources "
           "and scored on the one left out (pooled over sources).")
+    normal = [c for c, f in F.items() if f.get("loso_method") == "reference"]
     print("The LOSO columns use the method the shipped threshold follows: the normal range of flat backs for "
-          "lumbar_rounding, the best split (Youden) for the rest.")
+          f"{' and '.join(normal)}, the best split (Youden) for the rest.")
     print(f"{'fault':22s} {'thr':>6s} {'TP':>3s} {'FP':>3s} {'TN':>3s} {'FN':>3s} {'sens':>5s} {'spec':>5s} "
           f"{'clip TP/FP/TN/FN':>16s} {'LOSO sens':>9s} {'LOSO spec':>9s} {'unmeasured y/n':>14s}")
     for code, f in F.items():

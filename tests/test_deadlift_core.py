@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from formcheck import deadlift
-from formcheck.thresholds import BACK_SHAPE_SD, DEADLIFT
+from formcheck.thresholds import BACK_ARC_SD, BACK_SHAPE_SD, DEADLIFT
 from tests.synth import deadlift_track
 
 warnings.filterwarnings("ignore", category=RuntimeWarning)
@@ -53,10 +53,20 @@ def test_rounding_fires_only_when_rounded(facing):
     assert f.value > f.threshold and f.evidence and f.cue and f.start_s < f.end_s
 
 
-def test_rounding_proxy_is_monotonic_in_bulge():
-    vals = [deadlift.analyze(deadlift_track(reps=1, rounding=b)).reps[0].metrics["back_rounding_deg"]
+@pytest.mark.parametrize("key", ["back_rounding_deg", "back_arc_deg"])
+def test_rounding_proxy_is_monotonic_in_bulge(key):
+    vals = [deadlift.analyze(deadlift_track(reps=1, rounding=b)).reps[0].metrics[key]
             for b in (0.0, 0.03, 0.06, 0.09)]
     assert all(b > a for a, b in zip(vals, vals[1:]))
+
+
+@pytest.mark.parametrize("facing", [1.0, -1.0])
+def test_upper_back_rounding_fires_only_when_the_outline_arcs(facing):
+    flat = deadlift.analyze(deadlift_track(rounding=0.0, facing=facing))
+    rounded = deadlift.analyze(deadlift_track(rounding=0.1, facing=facing))
+    assert all(abs(r.metrics["back_arc_deg"]) < DEADLIFT["upper_back_rounding"].threshold for r in flat.reps)
+    assert "upper_back_rounding" not in codes(flat) and "upper_back_rounding" in codes(rounded)
+    assert all(r.metrics["back_arc_sd_deg"] >= BACK_ARC_SD for r in rounded.reps)
 
 
 def test_hips_shoot_up():

@@ -14,6 +14,7 @@ def thr(rule, d=0.0):
 
 @pytest.mark.parametrize("rule,key,table", [
     (deadlift.lumbar_rounding, "back_rounding_deg", "lumbar_rounding"),
+    (deadlift.upper_back_rounding, "back_arc_deg", "upper_back_rounding"),
     (deadlift.lockout_lean_back, "lockout_hyperext_deg", "lockout_lean_back"),
     (deadlift.bar_drift, "bar_drift_fl", "bar_drift"),
 ])
@@ -28,6 +29,15 @@ def test_lumbar_rounding_says_how_sure_and_when():
     f = deadlift.lumbar_rounding({"back_rounding_deg": 25.0, "back_rounding_sd_deg": 8.0}, AT)
     assert "+/- 8" in f.message and (f.start_s, f.end_s) == (AT["setup"], AT["knee_pass"])
     assert f.basis and f.cue and f.evidence == "P"
+
+
+def test_upper_back_rounding_says_how_sure_and_grows_in_spreads_past_its_line():
+    r = DEADLIFT["upper_back_rounding"]
+    f = deadlift.upper_back_rounding({"back_arc_deg": r.threshold + 1, "back_arc_sd_deg": 14.0}, AT)
+    assert "+/- 14" in f.message and (f.start_s, f.end_s) == (AT["setup"], AT["knee_pass"])
+    assert f.severity == "mild" and f.basis and f.cue and f.evidence == "P"
+    far = deadlift.upper_back_rounding({"back_arc_deg": r.threshold + 2.5 * r.params["noise_sd"]}, AT)
+    assert far.severity == "severe" and f"+/- {r.params['noise_sd']:.0f}" in far.message  # no per-rep SD: the table's
 
 
 def test_hips_shoot_up_on_the_trunk_change_alone():

@@ -104,3 +104,20 @@ def test_head_turn_tells_an_oblique_view_from_a_front_view():
     for turn in (0, 15, 45, 60):
         assert head_turn_deg(head(turn)) == pytest.approx(turn, abs=0.5)
     assert np.isnan(head_turn_deg(np.full((5, 33, 2), np.nan)))
+
+
+@pytest.mark.parametrize("deg", [10.0, 30.0, 60.0])
+def test_the_outline_arc_reads_a_circular_back_as_its_angle(deg):
+    """contour.arc_angle: a back outline that is an arc of known angle over the span it is read on
+    (0.15-0.85 of the hip-shoulder chord) reads that angle, + bulging out, - hollow, 0 straight."""
+    from formcheck.contour import arc_angle
+    from formcheck.types import PROFILE_T as T
+    sel = (T >= 0.15) & (T <= 0.85)
+    span = T[sel][-1] - T[sel][0]
+    R = span / 2 / np.sin(np.radians(deg) / 2)          # the arc of `deg` over exactly that span
+    x = T - 0.5 * (T[sel][0] + T[sel][-1])
+    bulge = np.sqrt(R ** 2 - x ** 2) - np.sqrt(R ** 2 - (span / 2) ** 2)
+    assert arc_angle(0.2 + bulge) == pytest.approx(deg, rel=0.03)
+    assert arc_angle(0.2 - bulge) == pytest.approx(-deg, rel=0.03)
+    assert arc_angle(0.2 + 0.0 * T) == pytest.approx(0.0, abs=1e-9)
+    assert np.isnan(arc_angle(np.full_like(T, np.nan)))

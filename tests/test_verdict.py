@@ -20,7 +20,8 @@ def test_a_rounded_rep_gets_a_fault_card_with_value_line_time_and_cue():
     assert "+/- " in c.back and "line 14" in c.back  # the number with its uncertainty against the line
     assert a.reps[2].start_s - 2 <= c.jump_s <= a.reps[2].end_s
     level, text = headline(a, cs)
-    assert level == "error" and text == "3 reps: lumbar rounding in rep 3."
+    # the drawn bulge rounds the whole outline: its bend and its arc both pass their lines
+    assert level == "error" and text == "3 reps: lumbar rounding in rep 3; upper back rounding in rep 3."
 
 
 def test_an_unmeasured_back_is_never_an_all_clear():
