@@ -71,7 +71,7 @@ METRIC_INFO = {
                              "spine landmarks. On synthetic bodies it follows upper-back (thoracic) flexion, not lower-back flexion "
                              "(README, Back shape), like the outline bend, but on the labelled real clips it separates the reps "
                              "labelled upper-back rounded better (AUC 0.98 against 0.95). The +/- is back_arc_sd_deg."),
-    "back_arc_sd_deg": dict(label="Upper-back rounding uncertainty", unit="deg (1 SD)",
+    "back_arc_sd_deg": dict(label="Upper-back outline arc uncertainty", unit="deg (1 SD)",
                             how="Spread of flat backs' outline arc across the labelled clips combined with this rep's frame-to-frame spread."),
     "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
                                  how="Between-body spread of flat backs' outline bend combined with this rep's frame-to-frame spread."),
@@ -434,12 +434,7 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
         # comes into view later in the window is not the lockout
         for k in ("lockout_trunk_deg", "lockout_hyperext_deg", "lockout_hip_deg"):
             m[k] = float("nan")
-    rr = s["back_rounding_deg"][setup:knee_pass + 1]
-    rr = rr[np.isfinite(rr)]
-    # 75th percentile, not the max: one bad mask frame must not make a rep "rounded".
-    m["back_rounding_deg"] = float(np.percentile(rr, 75)) if len(rr) >= 2 else float("nan")
-    spread = float(np.subtract(*np.percentile(rr, [75, 25]))) / 1.35 if len(rr) >= 2 else float("nan")
-    m["back_rounding_sd_deg"] = float(np.hypot(BACK_SHAPE_SD, spread))
+    m["back_rounding_deg"], m["back_rounding_sd_deg"] = _upper_quartile(s["back_rounding_deg"][setup:knee_pass + 1], BACK_SHAPE_SD)
     m["back_arc_deg"], m["back_arc_sd_deg"] = _upper_quartile(s["back_arc_deg"][setup:knee_pass + 1], BACK_ARC_SD)
     # lower- and upper-back flexion (formcheck/backshape.py), each with its uncertainty: the
     # held-out bodies' error, larger when the clip had no upright outline to compare with

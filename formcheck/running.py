@@ -124,10 +124,11 @@ def analyze(track: PoseTrack) -> Analysis:
     s["knee_deg"] = joint_angle(C["hip"], C["knee"], C["ankle"])
     s["hip_y"] = J["hip_mid"][:, 1]
     # The arch is read from the lower part of the back outline only: on the synthetic runners the
-    # whole back's bend hardly moved with lumbar extension (corr 0.10 held out) while the
-    # buttock-to-waist against the waist-to-mid-back line did (0.67; python -m formcheck.bench arch).
-    # No standing reference: standing straightens the hips and hangs the arms, which changes that
-    # outline for other reasons (referenced to standing, held out it did worse: 0.58).
+    # whole back's bend did not move with lumbar extension (0.00 deg per degree; read back with each
+    # build held out, corr 0.19) while the buttock-to-waist against the waist-to-mid-back line did
+    # (0.63; corr 0.69; python -m formcheck.bench arch). No standing reference: standing straightens
+    # the hips and hangs the arms, which changes that outline for other reasons (referenced to
+    # standing, on per-clip medians held out: corr 0.58 against 0.67 without).
     arch = -bend_series(track.profile, f, c.fs, CUTOFF_HZ, LOWER_SEGMENTS)
     occluded = arm_over_back(track, f)
     arch[occluded] = np.nan

@@ -63,3 +63,19 @@ def test_unknown_exercise_is_a_clear_message():
     from formcheck.types import FormcheckError
     with pytest.raises(FormcheckError, match="not supported"):
         exercise.get("squat")
+
+
+def test_every_metric_has_its_own_name_for_people():
+    """The per-rep table the app shows names each column by the metric's label and unit; two
+    metrics sharing one (two 'uncertainty' columns) made Arrow refuse the whole table."""
+    import os
+    from formcheck import deadlift, running
+    from formcheck.report import readable_table
+    from formcheck.types import PoseTrack
+    for info in (deadlift.METRIC_INFO, running.METRIC_INFO):
+        names = [f"{v['label']} ({v['unit']})" for v in info.values()]
+        assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    sample = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sample_videos")
+    for name, kind in (("deadlift_rounding", "deadlift"), ("run_overstride", "running")):
+        table = readable_table(analyze_track(PoseTrack.load(os.path.join(sample, name + ".track.npz")), kind))
+        assert table.columns.is_unique and len(table) > 0
