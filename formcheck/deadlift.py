@@ -655,5 +655,5 @@ SPEC = Exercise(
     pair_by_back=True, back_sd=BACK_SHAPE_SD, rules=DEADLIFT,
     trend=(Trend("back_worst", "Back rounding, worst rep", "deg", "back_worst"),
            Trend("back_median", "Back rounding, set median", "deg", "back_median"),
-           Trend("upper_back_median", "Upper-back outline bend, median", "deg", "median", "upper_back_bend_deg"),
+           Trend("upper_back_median", "Upper-back rounding (outline arc), median", "deg", "median", "back_arc_deg"),
            Trend("liftoff_trunk_median", "Trunk angle at lift-off, median", "deg from vertical", "median", "liftoff_trunk_deg")))
