@@ -16,7 +16,7 @@ def test_a_run_can_start_with_quiet_standing_in_a_neutral_spine():
     assert all(f.lumbar == pytest.approx(-12.0) for f in frames[30:])
     strikes = [e["frame"] for e in events if e["event"].startswith("strike")]
     assert strikes and min(strikes) > 30
-    # 180 steps/min at 30 fps is a 20-frame stride: the poses repeat exactly (the rig memoises them)
+    # 180 steps/min at 30 fps is a 20-frame stride: the poses repeat exactly
     a, b = dataclasses.astuple(frames[35]), dataclasses.astuple(frames[55])
     assert all(x == pytest.approx(y, abs=1e-9) for x, y in zip(a[:-1], b[:-1]))
 

@@ -9,7 +9,7 @@ procrustes-refined rotations differ from the applied deltas; synthetic-humans-sp
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -135,20 +135,7 @@ class Rig:
 
     def pose(self, p: Pose, iters: int = 4):
         """Solve the root so the hip->shoulder chord sits at p.trunk, then pose. Returns
-        (vertices (V,3) with feet on z=0, heads dict, root angle). Memoised: a run repeats its
-        poses every stride and a set its standing frames, and one pose costs up to five forward
-        passes of the body model (~2 s on 2 cores), most of a clip's render time."""
-        key = (iters,) + tuple(round(float(getattr(p, f.name)), 6) for f in fields(p) if f.name != "extras") \
-            + tuple(sorted(p.extras.items()))
-        cache = self.__dict__.setdefault("_posed", {})
-        if key not in cache:
-            if len(cache) > 256:  # a long clip of ever-new poses must not hold every mesh
-                cache.clear()
-            cache[key] = self._pose(p, iters)
-        v, heads, root = cache[key]
-        return v.copy(), dict(heads), root
-
-    def _pose(self, p: Pose, iters: int):
+        (vertices (V,3) with feet on z=0, heads dict, root angle)."""
         root = p.trunk - self.rest_trunk
         for _ in range(iters):
             out = self._forward(self.deltas(p, root))
