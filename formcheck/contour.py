@@ -68,6 +68,7 @@ def back_points(hip: np.ndarray, shoulder: np.ndarray, half_widths: np.ndarray,
 
 # Where along the chord the back outline is read: the ends are buttocks and neck/shoulder blades.
 _BACK_LO, _BACK_HI = 0.15, 0.85
+BACK_SPAN = (_BACK_LO, _BACK_HI)
 
 
 def bend_angle(d: np.ndarray, t: np.ndarray = PROFILE_T) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from . import backshape, plates
-from .contour import LOWER_SEGMENTS, UPPER_SEGMENTS, arc_angle, bend_series
+from .contour import BACK_SPAN, LOWER_SEGMENTS, UPPER_SEGMENTS, arc_angle, bend_series
 from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
 from .thresholds import BACK_ARC_SD, BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
 from .exercise import Exercise, Trend
@@ -651,7 +651,7 @@ SPEC = Exercise(
     readouts=(("trunk_deg", "Trunk", "deg"), ("hip_deg", "Hip", "deg"), ("knee_deg", "Knee", "deg"),
               ("back_rounding_deg", "Back rounding*", "deg")),
     plot_keys=("trunk_deg", "hip_deg", "back_rounding_deg"),
-    back_key="back_rounding_deg", back_rule=DEADLIFT["lumbar_rounding"], back_window=("setup", "knee_pass"),
+    back_key="back_rounding_deg", back_rule=DEADLIFT["lumbar_rounding"], back_window=("setup", "knee_pass"), back_span=BACK_SPAN,
     pair_by_back=True, back_sd=BACK_SHAPE_SD, rules=DEADLIFT,
     trend=(Trend("back_worst", "Back rounding, worst rep", "deg", "back_worst"),
            Trend("back_median", "Back rounding, set median", "deg", "back_median"),

@@ -43,6 +43,7 @@ class Exercise:
     back_key: str                               # the back-shape series / metric
     back_rule: Rule                             # its rule (colours the outline, draws the plot line)
     back_window: tuple[str, str] | None = None  # key frames the back is measured between (None: the whole rep)
+    back_span: tuple[float, float] = (0.0, 1.0)  # the part of the hip->shoulder line its outline is read over (drawn only there)
     pair_by_back: bool = False                  # side-by-side default: least vs most affected by the back measure
     back_sd: float | None = None                # the back number's +/- (1 SD), shown beside it live
     rules: dict[str, Rule] = field(default_factory=dict)

@@ -9,7 +9,7 @@ import numpy as np
 from . import plates
 from .contour import back_points
 from .exercise import get as get_exercise
-from .types import L_HIP, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
+from .types import L_HIP, PROFILE_T, SIDE_JOINTS, Analysis, PoseTrack, trunk_ends
 
 GREEN, AMBER, RED, WHITE, GREY = (60, 200, 90), (255, 180, 0), (235, 50, 50), (255, 255, 255), (150, 150, 150)
 CYAN = (0, 200, 230)
@@ -72,6 +72,11 @@ class Overlay:
         self.dorsal_idx = 1 if self.dorsal < 0 else 0
         self.spec = get_exercise(analysis.exercise)
         self.round_thr = rounding_threshold if rounding_threshold is not None else self.spec.back_rule.threshold
+        # Amber from halfway to the line (a flat back reads ~0); a line at the edge of neutral
+        # backs' range (the running arch: neutral builds read 27.6 +/- 5.5) turns amber one SD above neutral.
+        bp = self.spec.back_rule.params
+        self.amber_from = (bp["neutral_mean"] + bp["noise_sd"] if "neutral_mean" in bp
+                           else 0.5 * self.round_thr if self.round_thr is not None else None)
         self._sprites: dict = {}
         # the bar's plate per frame (the deadlift's series; NaN where none or another exercise) and
         # the joints it hid, worked out once
@@ -163,10 +168,12 @@ class Overlay:
         xy = self.track.xy[i]
         hip, sh = trunk_ends(xy)
         half = np.where(self.outline_on_plate[i], np.nan, self.track.profile[i, self.dorsal_idx])  # never the plate's rim
+        lo, hi = self.spec.back_span  # only the part of the outline the number is read from
+        half = np.where((PROFILE_T >= lo) & (PROFILE_T <= hi), half, np.nan)
         pts = back_points(hip, sh, half, self.dorsal)
         val = self.a.series.get(key, np.full(len(self.track), np.nan))[i]
         thr = self.round_thr
-        col = GREY if not np.isfinite(val) or thr is None else GREEN if val < 0.5 * thr else AMBER if val < thr else RED
+        col = GREY if not np.isfinite(val) or thr is None else GREEN if val < self.amber_from else AMBER if val < thr else RED
         drawn = [_pt(p) for p in pts]
         for p0, p1 in zip(drawn[:-1], drawn[1:]):  # a gap (unmeasured samples) stays a gap
             if p0 and p1:

@@ -429,6 +429,7 @@ SPEC = Exercise(
     readouts=(("trunk_deg", "Trunk lean", "deg"), ("knee_deg", "Knee", "deg"), ("arch_deg", "Back arch*", "deg")),
     plot_keys=("trunk_deg", "knee_deg", "arch_deg"),
     back_key="arch_deg", back_rule=R["overarching_lower_back"], rules=R,
+    back_span=(LOWER_SEGMENTS[0], LOWER_SEGMENTS[2]), back_sd=R["overarching_lower_back"].params["noise_sd"],
     trend=(Trend("cadence_spm", "Cadence", "steps/min", "summary", "cadence_spm"),
            Trend("overstride_share", "Steps with overstride", "share of steps", "share", "overstride"),
            Trend("lean_median", "Trunk lean, median", "deg", "median", "trunk_lean_deg"),

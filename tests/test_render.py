@@ -2,6 +2,7 @@
 import warnings
 
 import numpy as np
+import pytest
 
 from formcheck import deadlift
 from formcheck.render import GREEN, Overlay
@@ -72,3 +73,49 @@ def test_joints_behind_the_plate_are_drawn_hollow_inside_its_outline():
     dot = Overlay(plain, deadlift.analyze(plain), 1280, 720, 14.0).draw(np.zeros((720, 1280, 3), np.uint8), i)
     assert white(img) < 0.6 * white(dot)  # a ring, not the filled dot of a seen joint: the hip there is a guess
     assert (img == 150).all(axis=-1).sum() > (dot == 150).all(axis=-1).sum()  # grey bones and the plate's outline
+
+
+def _run_overlay(ext: int):
+    import os
+    from formcheck import running
+    from formcheck.types import PoseTrack
+    tr = PoseTrack.load(os.path.join(os.path.dirname(__file__), "data", f"arch_base_ext{ext}.track.npz"))
+    return tr, running.analyze(tr)
+
+
+@pytest.mark.slow  # analyses a MediaPipe track of a render (~1 s), like tests/test_arch.py
+def test_the_running_outline_is_drawn_only_over_the_lower_back_it_is_read_from():
+    """The arch is read from the buttock-to-mid-back part of the outline: only that is drawn."""
+    from formcheck.contour import LOWER_SEGMENTS
+    from formcheck.types import trunk_ends
+    tr, a = _run_overlay(0)
+    ov = Overlay(tr, a, tr.video.width, tr.video.height)
+    frames = [i for i in range(len(tr)) if np.isfinite(a.series["arch_deg"][i])]
+    assert frames
+    for i in frames[::10]:
+        img = np.zeros((tr.video.height, tr.video.width, 3), np.uint8)
+        ov._back(img, i, 1)
+        ys, xs = np.nonzero(img.any(axis=-1))
+        assert len(xs) > 20
+        hip, sh = trunk_ends(tr.xy[i])
+        v = sh - hip
+        along = ((np.stack([xs, ys], 1) - hip) @ v) / (v @ v)   # 0 at the hip, 1 at the shoulder
+        assert along.max() < LOWER_SEGMENTS[2] + 0.08 and along.min() > LOWER_SEGMENTS[0] - 0.08
+
+
+@pytest.mark.slow
+def test_a_neutral_runners_back_is_green_and_carries_its_uncertainty():
+    """Neutral backs read 21-37 on the arch proxy (not ~0, as a flat deadlift back does): within one
+    SD of neutral the outline is green, not 'nearly past the line'."""
+    from formcheck.render import AMBER
+    from formcheck.thresholds import RUNNING
+    rule = RUNNING["overarching_lower_back"]
+    tr, a = _run_overlay(0)
+    ov = Overlay(tr, a, tr.video.width, tr.video.height)
+    arch = a.series["arch_deg"]
+    i = int(np.nanargmin(np.abs(arch - rule.params["neutral_mean"])))   # a frame reading the neutral mean
+    img = np.zeros((tr.video.height, tr.video.width, 3), np.uint8)
+    ov._back(img, i, 1)
+    assert _green_px(img) > 20 and not np.all(img == np.array(AMBER, np.uint8), axis=-1).any()
+    ov.draw(np.zeros_like(img), i)
+    assert any(t.startswith("Back arch*") and f"+/-{rule.params['noise_sd']:.0f}" in t for t in (k[0] for k in ov._sprites))
