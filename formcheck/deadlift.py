@@ -70,7 +70,7 @@ METRIC_INFO = {
                              "bulge; set-up to knee height (75th percentile of the frames), + = rounded. An estimate: MediaPipe has no "
                              "spine landmarks. On synthetic bodies it follows upper-back (thoracic) flexion, not lower-back flexion "
                              "(README, Back shape), like the outline bend, but on the labelled real clips it separates the reps "
-                             "labelled upper-back rounded better (AUC 0.98 against 0.95). The +/- is back_arc_sd_deg."),
+                             "labelled upper-back rounded better (AUC 0.97 against 0.95, python -m formcheck.bench real). The +/- is back_arc_sd_deg."),
     "back_arc_sd_deg": dict(label="Upper-back outline arc uncertainty", unit="deg (1 SD)",
                             how="Spread of flat backs' outline arc across the labelled clips combined with this rep's frame-to-frame spread."),
     "back_rounding_sd_deg": dict(label="Back rounding uncertainty", unit="deg (1 SD)",
