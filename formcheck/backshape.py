@@ -32,6 +32,7 @@ import os
 import numpy as np
 
 from .onnxmodel import metadata, session
+from .signals import value_with_sd
 
 MODEL_PATH = os.path.join(os.path.dirname(__file__), "models", "back_shape.onnx")
 OUTPUTS = ("lumbar_flexion_deg", "thoracic_flexion_deg")
@@ -129,8 +130,4 @@ def rep_value(est: np.ndarray, model_sd: float) -> tuple[float, float]:
     """(value, 1 SD) of one rep from its per-frame estimates over set-up..knee height: the 75th
     percentile, and the model's held-out error combined with how much the frames disagree.
     (nan, nan) when fewer than MIN_FRAMES frames were measured."""
-    v = est[np.isfinite(est)]
-    if len(v) < MIN_FRAMES:
-        return float("nan"), float("nan")
-    spread = float(np.subtract(*np.percentile(v, [75, 25]))) / 1.35
-    return float(np.percentile(v, 75)), float(np.hypot(model_sd, spread))
+    return value_with_sd(est, 75, model_sd, MIN_FRAMES)

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 from . import backshape, plates
 from .contour import BACK_SPAN, LOWER_SEGMENTS, UPPER_SEGMENTS, arc_angle, bend_series
-from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at as _at
+from .signals import (Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings,
+                      value_at as _at, value_with_sd)
 from .thresholds import BACK_ARC_SD, BACK_SHAPE_SD, DEADLIFT, fault_above, frame_rate_limits, gate_plausible, make_fault as _fault
 from .exercise import Exercise, Trend
 from .joints import joint_centres, trunk_line
@@ -397,15 +398,6 @@ def _events(p: dict[str, int], nxt: dict[str, int] | None, s: dict[str, np.ndarr
 
 
 
-def _upper_quartile(x: np.ndarray, sd: float) -> tuple[float, float]:
-    """A back number over set-up..knee height: the 75th percentile of the measured frames (one bad
-    mask frame must not decide it) and its 1 SD: the between-body spread combined with the frames'."""
-    x = x[np.isfinite(x)]
-    if len(x) < 2:
-        return float("nan"), float("nan")
-    return float(np.percentile(x, 75)), float(np.hypot(sd, np.subtract(*np.percentile(x, [75, 25])) / 1.35))
-
-
 def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Conditioned,
              back_ref: bool) -> dict[str, float | None]:
     setup, liftoff, early, knee_pass, lock, ue, end = (ev[k] for k in ("setup", "liftoff", "early", "knee_pass", "lockout", "hold_end", "end"))
@@ -434,8 +426,9 @@ def _metrics(ev: dict[str, int], s: dict[str, np.ndarray], t: np.ndarray, c: Con
         # comes into view later in the window is not the lockout
         for k in ("lockout_trunk_deg", "lockout_hyperext_deg", "lockout_hip_deg"):
             m[k] = float("nan")
-    m["back_rounding_deg"], m["back_rounding_sd_deg"] = _upper_quartile(s["back_rounding_deg"][setup:knee_pass + 1], BACK_SHAPE_SD)
-    m["back_arc_deg"], m["back_arc_sd_deg"] = _upper_quartile(s["back_arc_deg"][setup:knee_pass + 1], BACK_ARC_SD)
+    # each back number: the 75th percentile of its frames from set-up to knee height, with its +/-
+    m["back_rounding_deg"], m["back_rounding_sd_deg"] = value_with_sd(s["back_rounding_deg"][setup:knee_pass + 1], 75, BACK_SHAPE_SD)
+    m["back_arc_deg"], m["back_arc_sd_deg"] = value_with_sd(s["back_arc_deg"][setup:knee_pass + 1], 75, BACK_ARC_SD)
     # lower- and upper-back flexion (formcheck/backshape.py), each with its uncertainty: the
     # held-out bodies' error, larger when the clip had no upright outline to compare with
     mode = "ref" if back_ref else "noref"

@@ -12,7 +12,8 @@ import numpy as np
 from . import playback
 from .contour import LOWER_SEGMENTS, bend_series
 from .playback import MIN_STEP_S, step_period
-from .signals import Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings, value_at
+from .signals import (Conditioned, condition, step_noise, true_runs, incline_from_vertical, joint_angle, presence_warnings,
+                      value_at, value_with_sd)
 from .thresholds import RUNNING as R, fault_above, frame_rate_limits, gate_plausible, make_fault
 from .exercise import Exercise, Trend
 from .joints import joint_centres, trunk_line
@@ -225,11 +226,7 @@ def _step(index: int, a: int, b: int, near_foot: bool, to_idx: np.ndarray, s: di
                                                for p in ("", "far_")]))
     hy = s["hip_y"][a:b + 1]
     m["bounce_ll"] = float((np.nanmax(hy) - np.nanmin(hy)) / ll) if np.isfinite(hy).sum() > 2 else float("nan")
-    ar = s["arch_deg"][a:b + 1]
-    ar = ar[np.isfinite(ar)]
-    m["arch_deg"] = float(np.median(ar)) if len(ar) >= 2 else float("nan")
-    spread = float(np.subtract(*np.percentile(ar, [75, 25]))) / 1.35 if len(ar) >= 2 else float("nan")
-    m["arch_sd_deg"] = float(np.hypot(R["overarching_lower_back"].params["noise_sd"], spread))
+    m["arch_deg"], m["arch_sd_deg"] = value_with_sd(s["arch_deg"][a:b + 1], 50, R["overarching_lower_back"].params["noise_sd"])
     not_measured = gate_plausible(m, skip=withheld)
     for key in list(m):
         v = m[key]

@@ -37,6 +37,17 @@ def step_noise(v: np.ndarray) -> float:
     return float(np.median(np.abs(np.diff(v)))) * 1.4826 / np.sqrt(2) if len(v) > 2 else 0.0
 
 
+def value_with_sd(x: np.ndarray, q: float, sd: float, min_n: int = 2) -> tuple[float, float]:
+    """One number for a stretch of frames and its 1 SD: the q-th percentile of the measured frames
+    (one bad frame must not decide it), and the measure's own between-body spread `sd` combined with
+    how much the frames disagree (their IQR / 1.35). (nan, nan) with fewer than min_n measured."""
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if len(x) < min_n:
+        return float("nan"), float("nan")
+    return float(np.percentile(x, q)), float(np.hypot(sd, np.subtract(*np.percentile(x, [75, 25])) / 1.35))
+
+
 def fill_gaps(x: np.ndarray, t: np.ndarray, max_gap_s: float = MAX_GAP_S) -> np.ndarray:
     """Linear fill of interior NaN runs no longer than max_gap_s; longer runs stay NaN."""
     x = x.astype(float).copy()
