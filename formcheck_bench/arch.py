@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from .bench import _render
+from .bench import render_all
 from .joints import BODY_ORDER
 
 STAND_S = 1.5
@@ -53,13 +53,13 @@ ARCH_RUNS = _clips()
 
 
 def render_missing(folder: str) -> None:
-    """Render the ARCH_RUNS not yet under folder/arch (needs .venv-render; ~1 min each)."""
+    """Render the ARCH_RUNS not yet under folder/arch (needs .venv-render; ~30 s each a core)."""
     os.makedirs(os.path.join(folder, "arch"), exist_ok=True)
-    for name, args in ARCH_RUNS.items():
-        out = os.path.join(folder, "arch", name + ".mp4")
-        if not os.path.exists(out[:-4] + ".gt.json"):
-            print(f"rendering {out}", flush=True)
-            _render("running", out, args.split())
+    jobs = [("running", os.path.join(folder, "arch", name + ".mp4"), args.split()) for name, args in ARCH_RUNS.items()]
+    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
+    if jobs:
+        print(f"rendering {len(jobs)} runs under {folder}/arch", flush=True)
+        render_all(jobs)
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:

@@ -22,7 +22,7 @@ import numpy as np
 
 from formcheck.backshape import N_FEATURES, OUTPUTS, trunk_of
 
-from .bench import GYM_CRF, _render
+from .bench import GYM_CRF, render_all
 from .joints import BODY_ORDER
 
 # Detection is printed at the line between what issue 14 says must not be flagged (0-10 deg of
@@ -73,13 +73,13 @@ def write_fixtures(folder: str, cache: str, out_dir: str) -> None:
 
 
 def render_missing(folder: str) -> None:
-    """Render the BACK_CLIPS not yet under folder/back (needs .venv-render; ~2 min each)."""
+    """Render the BACK_CLIPS not yet under folder/back (needs .venv-render; ~1-2 min each a core)."""
     os.makedirs(os.path.join(folder, "back"), exist_ok=True)
-    for name, args in BACK_CLIPS.items():
-        out = os.path.join(folder, "back", name + ".mp4")
-        if not os.path.exists(out[:-4] + ".gt.json"):
-            print(f"rendering {out}")
-            _render("deadlift", out, args.split())
+    jobs = [("deadlift", os.path.join(folder, "back", name + ".mp4"), args.split()) for name, args in BACK_CLIPS.items()]
+    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
+    if jobs:
+        print(f"rendering {len(jobs)} sets under {folder}/back", flush=True)
+        render_all(jobs)
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:

@@ -119,15 +119,31 @@ RUNS = [(160.0, 0.0), (180.0, 1.0)]
 QUICK_GRID, QUICK_RUNS = [("base", 0), ("heavy", 0)], [(170.0, 0.0)]
 
 
-def _render(kind: str, out: str, args: list[str]) -> None:
+def _render(kind: str, out: str, args: list[str], threads: int | None = None) -> None:
+    """threads: Mesa llvmpipe's and torch's threads for this render (None: all cores)."""
     import subprocess
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     py = os.path.join(root, ".venv-render", "bin", "python")
     if not os.path.exists(py):
         raise SystemExit(f"{out} is not cached and the render environment is missing: "
                          "python3 -m venv .venv-render && .venv-render/bin/pip install -r requirements-synth.txt")
-    subprocess.run([py, "-m", "formcheck.synthetic.clips", kind, out] + args, check=True, cwd=root,
+    env = dict(os.environ)
+    if threads:
+        env.update(LP_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    subprocess.run([py, "-m", "formcheck.synthetic.clips", kind, out] + args, check=True, cwd=root, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def render_all(jobs: list[tuple[str, str, list[str]]]) -> None:
+    """Render (kind, out, args) jobs, one single-threaded render per core: llvmpipe's threads
+    leave a core half idle while the frame is posed and encoded, and on 2 cores two one-thread
+    renders finish a pair of clips in 38 s against 50 s one after the other (the frames are
+    byte-identical either way)."""
+    from concurrent.futures import ThreadPoolExecutor
+    n = max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(n) as ex:
+        for f in [ex.submit(_render, k, o, a, 1) for k, o, a in jobs]:
+            f.result()
 
 
 def evaluate_deadlift(clip: str, gt: dict, rounding_threshold: float | None = None) -> dict:
@@ -258,6 +274,39 @@ GYM_CRF = 28
 GYM_RUNS = [(0.0, 0.0), (15.0, 0.03)]  # (lumbar extension deg, loose shirt m)
 
 
+def gym_clips() -> dict[str, tuple[str, list[str]]]:
+    """The gym grid's clips: file name -> (kind, render args)."""
+    out = {}
+    for body, yaw, loose, light, seed in GYM_SETS:
+        out[f"gym_dl_{body}_yaw{yaw}_loose{loose:g}.mp4"] = ("deadlift", [
+            "--body", body, "--yaw", str(yaw), "--loose", str(loose), "--light", str(light), "--seed", str(seed),
+            "--flexion", ",".join("0" for _ in GYM_LUMBAR), "--lumbar", ",".join(map(str, GYM_LUMBAR))])
+    for body, seed in (("base", 7), ("heavy", 6), ("slim", 5)):  # thoracic-only flexion
+        out[f"gym_dl_{body}_thoracic.mp4"] = ("deadlift", ["--body", body, "--seed", str(seed), "--flexion", "0,0,0,0,0",
+                                                           "--thoracic", ",".join(map(str, GYM_LUMBAR))])
+    # a flat back with an arched lockout, and with a plain one
+    out["gym_dl_base_archtop.mp4"] = ("deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0", "--arch-top", "15"])
+    out["gym_dl_base_flat3.mp4"] = ("deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0"])
+    for ext, loose in GYM_RUNS:
+        out[f"gym_run_ext{ext:g}_loose{loose:g}.mp4"] = ("running", [
+            "--seconds", "5", "--cadence", "170", "--lumbar-ext", str(ext), "--loose", str(loose), "--seed", "3"])
+    common = ["--gym", "--crf", str(GYM_CRF)]
+    for name, (kind, args) in out.items():
+        seed = int(args[args.index("--seed") + 1])
+        args += common + ["--background", GYM_WALLS[seed % len(GYM_WALLS)], "--shirt", GYM_SHIRTS[seed % len(GYM_SHIRTS)]]
+    return out
+
+
+def render_gym(folder: str) -> None:
+    """Render the gym grid's clips not yet under folder (one single-threaded render per core)."""
+    os.makedirs(folder, exist_ok=True)
+    jobs = [(kind, os.path.join(folder, name), args) for name, (kind, args) in gym_clips().items()
+            if not os.path.exists(os.path.join(folder, name[:-4] + ".gt.json"))]
+    if jobs:
+        print(f"rendering {len(jobs)} clips under {folder}", flush=True)
+        render_all(jobs)
+
+
 def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
     """Back-shape accuracy on the gym grid, printed: the rounding rule's outline bend per rep,
     detection and false alarms at the shipped line, rank correlation within each lifter, response
@@ -272,16 +321,11 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
     from formcheck.extract import extract_pose
     from formcheck.pipeline import analyze_track
     from formcheck.thresholds import DEADLIFT, RUNNING
-    os.makedirs(folder, exist_ok=True)
     thr = DEADLIFT["lumbar_rounding"].threshold
-    common = ["--gym", "--crf", str(GYM_CRF)]
+    render_gym(folder)
 
-    def clip(name, kind, args):
+    def clip(name):
         path = os.path.join(folder, name)
-        seed = int(args[args.index("--seed") + 1]) if "--seed" in args else 0
-        look = ["--background", GYM_WALLS[seed % len(GYM_WALLS)], "--shirt", GYM_SHIRTS[seed % len(GYM_SHIRTS)]]
-        if not os.path.exists(path[:-4] + ".gt.json"):
-            _render(kind, path, args + common + look)
         return path, json.load(open(path[:-4] + ".gt.json"))
 
     SEG = ("lumbar_flexion_deg", "thoracic_flexion_deg", "back_rounding_deg", "upper_back_bend_deg", "lower_back_bend_deg")
@@ -295,9 +339,7 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
         return [r.metrics.get("back_rounding_deg") for r in a.reps], a
     rows, pairs = [], []
     for body, yaw, loose, light, seed in GYM_SETS:
-        path, gt = clip(f"gym_dl_{body}_yaw{yaw}_loose{loose:g}.mp4", "deadlift",
-                        ["--body", body, "--yaw", str(yaw), "--loose", str(loose), "--light", str(light), "--seed", str(seed),
-                         "--flexion", ",".join("0" for _ in GYM_LUMBAR), "--lumbar", ",".join(map(str, GYM_LUMBAR))])
+        path, gt = clip(f"gym_dl_{body}_yaw{yaw}_loose{loose:g}.mp4")
         vals, a = rounding(path, body, "lumbar", GYM_LUMBAR) if yaw == 0 else rounding(path)
         ok = len(vals) == len(GYM_LUMBAR)
         rho = float(spearmanr(GYM_LUMBAR, vals)[0]) if ok and all(v is not None for v in vals) else None
@@ -310,9 +352,8 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
     measured = [v for _, v in pairs if v is not None]
     slope = float(np.polyfit([f for f, v in pairs if v is not None], measured, 1)[0]) if len(measured) > 2 else None
     # thoracic-only flexion, and a flat back with an arched lockout
-    for body, seed in (("base", 7), ("heavy", 6), ("slim", 5)):
-        tpath, _ = clip(f"gym_dl_{body}_thoracic.mp4", "deadlift", ["--body", body, "--seed", str(seed), "--flexion", "0,0,0,0,0",
-                                                                     "--thoracic", ",".join(map(str, GYM_LUMBAR))])
+    for body in ("base", "heavy", "slim"):
+        tpath, _ = clip(f"gym_dl_{body}_thoracic.mp4")
         vals_t, _ = rounding(tpath, body, "thoracic", GYM_LUMBAR)
         if body == "base":
             tvals = vals_t
@@ -322,14 +363,13 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
         return round(float(np.polyfit(*zip(*pts), 1)[0]), 2) if len(pts) >= 3 else None
     response = {key: {kind: {body: fitted(body, kind, key) for body in ("base", "heavy", "slim")} for kind in ("lumbar", "thoracic")}
                 for key in SEG}
-    apath, _ = clip("gym_dl_base_archtop.mp4", "deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0", "--arch-top", "15"])
+    apath, _ = clip("gym_dl_base_archtop.mp4")
     avals, _ = rounding(apath)
-    fpath, _ = clip("gym_dl_base_flat3.mp4", "deadlift", ["--body", "base", "--seed", "1", "--flexion", "0,0,0"])
+    fpath, _ = clip("gym_dl_base_flat3.mp4")
     fvals, _ = rounding(fpath)
     runs = []
     for ext, loose in GYM_RUNS:
-        path, gt = clip(f"gym_run_ext{ext:g}_loose{loose:g}.mp4", "running",
-                        ["--seconds", "5", "--cadence", "170", "--lumbar-ext", str(ext), "--loose", str(loose), "--seed", "3"])
+        path, gt = clip(f"gym_run_ext{ext:g}_loose{loose:g}.mp4")
         a = analyze_track(extract_pose(path), "running")
         runs.append(dict(lumbar_ext=ext, loose=loose, arch=a.summary.get("median_arch_deg"),
                          flagged=any(f.code == "overarching_lower_back" for f in a.faults)))

@@ -26,7 +26,7 @@ import numpy as np
 
 from formcheck.joints import PER_KIND, RATE_COLS, SIN_COLS
 
-from .bench import GYM_CRF, GYM_LUMBAR, _render
+from .bench import GYM_CRF, GYM_LUMBAR, render_all
 
 BODY_ORDER = ("base", "slim", "heavy", "tall", "short", "lanky", "stocky", "older", "athletic")
 RIDGE = 1e-3          # tiny: 13 features, thousands of frames; only keeps the solve well-posed
@@ -101,13 +101,22 @@ JOINT_CLIPS = {
 
 
 def render_missing(folder: str) -> None:
-    """Render the JOINT_CLIPS not yet under folder/joints (needs .venv-render; minutes each)."""
-    os.makedirs(os.path.join(folder, "joints"), exist_ok=True)
-    for name, (kind, args) in JOINT_CLIPS.items():
-        out = os.path.join(folder, "joints", name + ".mp4")
-        if not os.path.exists(out[:-4] + ".gt.json"):
-            print(f"rendering {out}")
-            _render(kind, out, args.split())
+    """Render the JOINT_CLIPS not yet under folder/joints and the plain grid's clips not yet under
+    folder/plain (needs .venv-render; ~0.3 s a frame a core, ~45 min for all on 2 cores). The gym
+    grid's (folder/gym) come from `accuracy --grid gym`; its barbell clips are scored, never fitted."""
+    from .bench import FLEXION, GRID, RUNS
+    jobs = [(kind, os.path.join(folder, "joints", name + ".mp4"), args.split()) for name, (kind, args) in JOINT_CLIPS.items()]
+    # the plain grid, as `accuracy --dir <folder>/plain` renders it
+    jobs += [("deadlift", os.path.join(folder, "plain", f"dl_{body}_yaw{yaw}.mp4"),
+              ["--body", body, "--yaw", str(yaw), "--flexion", ",".join(map(str, FLEXION))]) for body, yaw in GRID]
+    jobs += [("running", os.path.join(folder, "plain", f"run_{int(cad)}_os{over:g}.mp4"),
+              ["--cadence", str(cad), "--overstride", str(over), "--seconds", "5"]) for cad, over in RUNS]
+    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
+    for sub in ("joints", "plain"):
+        os.makedirs(os.path.join(folder, sub), exist_ok=True)
+    if jobs:
+        print(f"rendering {len(jobs)} clips under {folder}/joints and {folder}/plain")
+        render_all(jobs)
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:

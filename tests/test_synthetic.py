@@ -28,15 +28,17 @@ v, heads, root = rig.pose(p)
 g = rig.truth(heads, p)
 cam = Camera(320, 240, 3.5, 0.9, 40.0)
 ren = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices))
-a, ma = ren.render(v)
-b, mb = ren.render(rig.pose(p)[0])
+a, ma = ren.render(v, mask=True)
+b, mb = ren.render(rig.pose(p)[0], mask=True)
+a2, none = ren.render(v)  # the clips' default: colour only (the silhouette pass doubles a frame's cost)
 # the gym scene: the plates change the picture, never the body's own silhouette (the ground truth)
 gym = Renderer(cam, rig.faces, vertex_colours(rig.rest_vertices), barbell=True, clutter_seed=1)
-c, mc = gym.render(v, bar_at=0.5 * (heads["wrist.L"] + heads["wrist.R"]))
+c, mc = gym.render(v, bar_at=0.5 * (heads["wrist.L"] + heads["wrist.R"]), mask=True)
 q = Pose(trunk=45.0, thigh_l=40.0, thigh_r=40.0, shank_l=-10.0, shank_r=-10.0, lumbar=10.0, thoracic=30.0)
 gq = rig.truth(rig.pose(q)[1], q)
 print(json.dumps({"trunk": g["trunk_deg"], "thigh": g["thigh_l_deg"], "shank": g["shank_l_deg"],
                   "same_mask": bool((ma == mb).all()), "same_rgb": float(np.abs(a.astype(int) - b).max()),
+                  "colour_only_same": none is None and bool((a2 == a).all()),
                   "mask_px": int(ma.sum()), "feet_z": float(v[:, 2].min()),
                   "gym_same_mask": bool((mc == ma).all()), "gym_changed_px": int((np.abs(c.astype(int) - a).sum(-1) > 30).sum()),
                   "lumbar": gq["lumbar_flexion_deg"], "thoracic": gq["thoracic_flexion_deg"], "lumbar_of_whole": g["lumbar_flexion_deg"]}))
@@ -53,6 +55,7 @@ def test_generator_ground_truth_is_self_consistent():
     assert r["thigh"] == pytest.approx(40.0, abs=0.5)   # limbs are aimed analytically
     assert r["shank"] == pytest.approx(-10.0, abs=0.5)
     assert r["same_mask"] and r["same_rgb"] == 0        # the same pose renders the same picture
+    assert r["colour_only_same"]                         # skipping the silhouette pass changes no pixel
     assert r["mask_px"] > 2000 and abs(r["feet_z"]) < 1e-6
     assert r["gym_same_mask"] and r["gym_changed_px"] > 500       # plates and rack drawn, body mask untouched
     assert r["lumbar"] == pytest.approx(10.0) and r["thoracic"] == pytest.approx(30.0)  # imposed separately

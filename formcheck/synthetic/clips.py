@@ -120,10 +120,12 @@ def running_poses(seconds: float, fps: float, cadence: float = 170.0, overstride
 
 def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: float = 30.0, size=(960, 540),
                 shirt=(0.15, 0.35, 0.75), background=(0.88, 0.87, 0.84), gym: bool = False, loose: float = 0.0,
-                light: float = 1.0, crf: int = 20, seed: int = 0, **kw) -> dict:
+                light: float = 1.0, crf: int = 20, seed: int = 0, mask_control: bool = False, **kw) -> dict:
     """gym: a barbell with 45 cm plates in the lifter's hands (deadlift) and a rack, bench and
     dumbbells behind; loose: shirt ease in metres (0 = painted-on); light: key/fill scale;
-    crf: H.264 quality of the written clip (phone uploads are often 26-30)."""
+    crf: H.264 quality of the written clip (phone uploads are often 26-30); mask_control: also
+    render the body alone each frame and record the back-outline bend of its exact silhouette
+    (true_mask_back_bend_deg), which doubles the render time."""
     from ..video import H264Writer
     t0 = time.time()
     rig = Rig(BODIES[body])
@@ -156,17 +158,18 @@ def render_clip(kind: str, out: str, body: str = "base", yaw: float = 0.0, fps: 
             if loose:
                 v = loose_shirt(v, rig.faces, region, loose, avg)
             on_floor = floor_bar is not None and i < first_pull
-            rgb, mask = ren.render(v, bar_at=floor_bar if on_floor else 0.5 * (heads["wrist.L"] + heads["wrist.R"]))
+            rgb, mask = ren.render(v, bar_at=floor_bar if on_floor else 0.5 * (heads["wrist.L"] + heads["wrist.R"]),
+                                   mask=mask_control)
             w.write(rgb, i / fps)
             g = rig.truth(heads, p)
             pts = {name: cam.project(heads[b])[0].round(2).tolist() for name, b in (
                 ("shoulder", "upperarm01.L"), ("hip", "upperleg01.L"), ("knee", "lowerleg01.L"), ("ankle", "foot.L"),
                 ("wrist", "wrist.L"), ("head", "head"))}
-            # control: the back-outline bend on the true silhouette with the true joints
-            hip2 = cam.project(rig.hip_mid(heads))[0]
-            sh2 = cam.project(rig.shoulder_mid(heads))[0]
-            prof = chord_profile(mask.astype(np.float32), hip2, sh2)
-            g["true_mask_back_bend_deg"] = bend_angle(prof[0])  # +n is the back: the body faces image-left
+            if mask is not None:  # control: the back-outline bend on the true silhouette with the true joints
+                hip2 = cam.project(rig.hip_mid(heads))[0]
+                sh2 = cam.project(rig.shoulder_mid(heads))[0]
+                prof = chord_profile(mask.astype(np.float32), hip2, sh2)
+                g["true_mask_back_bend_deg"] = bend_angle(prof[0])  # +n is the back: the body faces image-left
             g.update(t=round(i / fps, 4), points=pts)
             gt_frames.append({k: (round(x, 3) if isinstance(x, float) else x) for k, x in g.items()})
     ren.close()
@@ -209,6 +212,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0, help="gym layout and colours")
     ap.add_argument("--setup", default="62,55,-14", help="deadlift: trunk,thigh,shank degrees at the floor")
     ap.add_argument("--lean", type=float, default=6.0, help="running: trunk lean, degrees")
+    ap.add_argument("--mask-control", action="store_true",
+                    help="also record the exact silhouette's back bend per frame (twice the render time)")
     ap.add_argument("--stand", type=float, default=0.0, help="running: seconds of quiet standing before the run")
     a = ap.parse_args()
     shirt = tuple(float(x) for x in a.shirt.split(","))
@@ -217,14 +222,14 @@ def main() -> None:
         size = tuple(int(x) for x in (a.size or "960x540").split("x"))
         flex = [float(x) for x in a.flexion.split(",")]
         gt = render_clip("deadlift", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
-                         flexion=flex, hips_up=a.hips_up, lean_back=a.lean_back, arch_top=a.arch_top,
+                         mask_control=a.mask_control, flexion=flex, hips_up=a.hips_up, lean_back=a.lean_back, arch_top=a.arch_top,
                          thoracic=[float(x) for x in a.thoracic.split(",")] if a.thoracic else None,
                          lumbar=[float(x) for x in a.lumbar.split(",")] if a.lumbar else None,
                          setup=tuple(float(x) for x in a.setup.split(",")))
     else:
         size = tuple(int(x) for x in (a.size or "540x960").split("x"))
         gt = render_clip("running", a.out, a.body, a.yaw, a.fps, size, shirt, bg, a.gym, a.loose, a.light, a.crf, a.seed,
-                         seconds=a.seconds, cadence=a.cadence,
+                         mask_control=a.mask_control, seconds=a.seconds, cadence=a.cadence,
                          overstride=a.overstride, lumbar_ext=a.lumbar_ext, lean=a.lean, stand_s=a.stand)
     print(f"{a.out}: {len(gt['frames'])} frames in {gt['render_seconds']} s")
 

@@ -169,8 +169,11 @@ class Renderer:
         self.bar = self.scene.add(pyrender.Mesh.from_trimesh(barbell_mesh(trimesh), smooth=False)) if barbell else None
         self.body = None
 
-    def render(self, vertices: np.ndarray, bar_at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """RGB frame and the pixel-exact body silhouette (a depth pass of the body alone).
+    def render(self, vertices: np.ndarray, bar_at: np.ndarray | None = None,
+               mask: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        """RGB frame and, with mask, the pixel-exact body silhouette (a depth pass of the body
+        alone: it doubles the frame's cost under llvmpipe, where reading the framebuffer back is
+        most of the time, so only the silhouette control asks for it).
         bar_at: (3,) centre of the barbell (between the hands), when the scene has one."""
         pr, tm = self.pr, self.tm
         if self.bar is not None and bar_at is not None:
@@ -182,6 +185,8 @@ class Renderer:
             self.scene.remove_node(self.body)
         self.body = self.scene.add(pr.Mesh.from_trimesh(mesh, smooth=True))
         color, _ = self.r.render(self.scene)
+        if not mask:
+            return np.ascontiguousarray(color[..., :3]), None
         alone = pr.Scene(ambient_light=[1, 1, 1])
         alone.add(pr.PerspectiveCamera(yfov=self.cam.yfov, aspectRatio=self.cam.w / self.cam.h), pose=self.cam.pose)
         alone.add(pr.Mesh.from_trimesh(mesh, smooth=False))
