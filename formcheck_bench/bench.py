@@ -328,7 +328,9 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
         path = os.path.join(folder, name)
         return path, json.load(open(path[:-4] + ".gt.json"))
 
-    SEG = ("lumbar_flexion_deg", "thoracic_flexion_deg", "back_rounding_deg", "upper_back_bend_deg", "lower_back_bend_deg")
+    SEG = ("lumbar_flexion_deg", "thoracic_flexion_deg", "back_rounding_deg", "back_arc_deg", "upper_back_bend_deg",
+           "lower_back_bend_deg")
+    thr_upper = DEADLIFT["upper_back_rounding"].threshold
     per_rep = {}  # (body, "lumbar"/"thoracic") -> [(imposed deg, {measure: value})]
 
     def rounding(path, body=None, kind=None, imposed=None):
@@ -363,6 +365,13 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
         return round(float(np.polyfit(*zip(*pts), 1)[0]), 2) if len(pts) >= 3 else None
     response = {key: {kind: {body: fitted(body, kind, key) for body in ("base", "heavy", "slim")} for kind in ("lumbar", "thoracic")}
                 for key in SEG}
+    # the upper-back rule's number on the three thoracic-only sets (flagged where >= 20 deg of
+    # thoracic flexion) and on the side-on lumbar-only sets (a rounded lower back alone is not its fault)
+    def upper(kind, keep):
+        v = [m["back_arc_deg"] for body in ("base", "heavy", "slim") for f, m in per_rep.get((body, kind), []) if keep(f)]
+        return sum(x is not None and x > thr_upper for x in v), sum(x is not None for x in v), len(v)
+    upper_rule = {"thoracic >= 20": upper("thoracic", lambda f: f >= 20), "thoracic 0-10": upper("thoracic", lambda f: f <= 10),
+                  "lumbar only, any": upper("lumbar", lambda f: True)}
     apath, _ = clip("gym_dl_base_archtop.mp4")
     avals, _ = rounding(apath)
     fpath, _ = clip("gym_dl_base_flat3.mp4")
@@ -378,7 +387,7 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
                false_alarms_le10=None if not fa else round(float(np.mean(fa)), 2),
                proxy_per_deg_lumbar=None if slope is None else round(slope, 3),
                thoracic_only=[None if v is None else round(v, 1) for v in tvals],
-               response_per_degree=response,
+               response_per_degree=response, upper_back_rule=upper_rule,
                flat_arched_lockout=[None if v is None else round(v, 1) for v in avals],
                flat_plain_lockout=[None if v is None else round(v, 1) for v in fvals],
                runs=runs, running_threshold=RUNNING["overarching_lower_back"].threshold)
@@ -395,6 +404,8 @@ def accuracy_gym(folder: str, json_out: str | None = None) -> dict:
         r = response[key]
         print(f"  {key:22s} lumbar {r['lumbar']['base']} / {r['lumbar']['heavy']} / {r['lumbar']['slim']}   "
               f"thoracic {r['thoracic']['base']} / {r['thoracic']['heavy']} / {r['thoracic']['slim']}")
+    print(f"upper_back_rounding (back_arc_deg > {thr_upper:g}), reps flagged / measured / found: " +
+          "; ".join(f"{k} deg {a} / {b} / {c}" for k, (a, b, c) in upper_rule.items()))
     print(f"flat back, 15 deg arched lockout: {res['flat_arched_lockout']} vs plain lockout {res['flat_plain_lockout']}")
     for r in runs:
         print(f"run, lumbar extension {r['lumbar_ext']:g} deg ({'loose' if r['loose'] else 'tight'} shirt): arch proxy {r['arch']}, "
