@@ -101,10 +101,12 @@ JOINT_CLIPS = {
 
 
 def render_missing(folder: str) -> None:
-    """Render the JOINT_CLIPS not yet under folder/joints and the plain grid's clips not yet under
-    folder/plain (needs .venv-render; ~0.3 s a frame a core, ~45 min for all on 2 cores). The gym
-    grid's (folder/gym) come from `accuracy --grid gym`; its barbell clips are scored, never fitted."""
-    from .bench import FLEXION, GRID, RUNS
+    """Render what the bench reads and lacks: the JOINT_CLIPS under folder/joints, the plain grid
+    under folder/plain and the gym grid under folder/gym, as `accuracy` and `accuracy --grid gym`
+    render them (needs .venv-render; ~0.24 s a frame a core, about an hour for all on 2 cores). The
+    gym grid's barbell clips are scored, never fitted; its two runs are fitted like any run (without
+    them the running rows move by ~0.1 deg)."""
+    from .bench import FLEXION, GRID, RUNS, render_gym
     jobs = [(kind, os.path.join(folder, "joints", name + ".mp4"), args.split()) for name, (kind, args) in JOINT_CLIPS.items()]
     # the plain grid, as `accuracy --dir <folder>/plain` renders it
     jobs += [("deadlift", os.path.join(folder, "plain", f"dl_{body}_yaw{yaw}.mp4"),
@@ -117,6 +119,7 @@ def render_missing(folder: str) -> None:
     if jobs:
         print(f"rendering {len(jobs)} clips under {folder}/joints and {folder}/plain")
         render_all(jobs)
+    render_gym(os.path.join(folder, "gym"))
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:
