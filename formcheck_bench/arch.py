@@ -54,12 +54,7 @@ ARCH_RUNS = _clips()
 
 def render_missing(folder: str) -> None:
     """Render the ARCH_RUNS not yet under folder/arch (needs .venv-render; ~30 s each a core)."""
-    os.makedirs(os.path.join(folder, "arch"), exist_ok=True)
-    jobs = [("running", os.path.join(folder, "arch", name + ".mp4"), args.split()) for name, args in ARCH_RUNS.items()]
-    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
-    if jobs:
-        print(f"rendering {len(jobs)} runs under {folder}/arch", flush=True)
-        render_all(jobs)
+    render_all([("running", os.path.join(folder, "arch", name + ".mp4"), args.split()) for name, args in ARCH_RUNS.items()])
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:

@@ -74,12 +74,7 @@ def write_fixtures(folder: str, cache: str, out_dir: str) -> None:
 
 def render_missing(folder: str) -> None:
     """Render the BACK_CLIPS not yet under folder/back (needs .venv-render; ~1-2 min each a core)."""
-    os.makedirs(os.path.join(folder, "back"), exist_ok=True)
-    jobs = [("deadlift", os.path.join(folder, "back", name + ".mp4"), args.split()) for name, args in BACK_CLIPS.items()]
-    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
-    if jobs:
-        print(f"rendering {len(jobs)} sets under {folder}/back", flush=True)
-        render_all(jobs)
+    render_all([("deadlift", os.path.join(folder, "back", name + ".mp4"), args.split()) for name, args in BACK_CLIPS.items()])
 
 
 def clips(folder: str) -> list[tuple[str, dict]]:

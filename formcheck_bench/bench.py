@@ -135,15 +135,29 @@ def _render(kind: str, out: str, args: list[str], threads: int | None = None) ->
 
 
 def render_all(jobs: list[tuple[str, str, list[str]]]) -> None:
-    """Render (kind, out, args) jobs, one single-threaded render per core: llvmpipe's threads
-    leave a core half idle while the frame is posed and encoded, and on 2 cores two one-thread
-    renders finish a pair of clips in 38 s against 50 s one after the other (the frames are
-    byte-identical either way)."""
+    """Render the (kind, out, args) jobs whose ground truth (out's .gt.json, written last) is not
+    there yet, one single-threaded render per core: llvmpipe's threads leave a core half idle while
+    the frame is posed and encoded, and on 2 cores two one-thread renders finish a pair of clips in
+    38 s against 50 s one after the other (the frames are byte-identical either way)."""
     from concurrent.futures import ThreadPoolExecutor
-    n = max(1, os.cpu_count() or 1)
-    with ThreadPoolExecutor(n) as ex:
+    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
+    if not jobs:
+        return
+    for d in {os.path.dirname(o) for _, o, _ in jobs}:
+        os.makedirs(d, exist_ok=True)
+    print(f"rendering {len(jobs)} clips under {', '.join(sorted({os.path.dirname(o) for _, o, _ in jobs}))}", flush=True)
+    with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as ex:
         for f in [ex.submit(_render, k, o, a, 1) for k, o, a in jobs]:
             f.result()
+
+
+def plain_clips(folder: str, quick: bool = False) -> tuple[list[tuple[str, str, list[str]]], list[tuple[str, str, list[str]]]]:
+    """The plain grid's (kind, path, render args): its deadlift sets and its runs."""
+    grid, runs = (QUICK_GRID, QUICK_RUNS) if quick else (GRID, RUNS)
+    return ([("deadlift", os.path.join(folder, f"dl_{body}_yaw{yaw}.mp4"),
+              ["--body", body, "--yaw", str(yaw), "--flexion", ",".join(map(str, FLEXION))]) for body, yaw in grid],
+            [("running", os.path.join(folder, f"run_{int(cad)}_os{over:g}.mp4"),
+              ["--cadence", str(cad), "--overstride", str(over), "--seconds", "5"]) for cad, over in runs])
 
 
 def evaluate_deadlift(clip: str, gt: dict, rounding_threshold: float | None = None) -> dict:
@@ -187,20 +201,10 @@ def accuracy(folder: str, quick: bool = False, json_out: str | None = None) -> d
     import numpy as np
     from scipy.stats import spearmanr
     from formcheck.thresholds import DEADLIFT
-    os.makedirs(folder, exist_ok=True)
-    grid, runs = (QUICK_GRID, QUICK_RUNS) if quick else (GRID, RUNS)
-    dl = []
-    for body, yaw in grid:
-        clip = os.path.join(folder, f"dl_{body}_yaw{yaw}.mp4")
-        if not os.path.exists(clip[:-4] + ".gt.json"):
-            _render("deadlift", clip, ["--body", body, "--yaw", str(yaw), "--flexion", ",".join(map(str, FLEXION))])
-        dl.append(evaluate_deadlift(clip, json.load(open(clip[:-4] + ".gt.json"))))
-    rn = []
-    for cad, over in runs:
-        clip = os.path.join(folder, f"run_{int(cad)}_os{over:g}.mp4")
-        if not os.path.exists(clip[:-4] + ".gt.json"):
-            _render("running", clip, ["--cadence", str(cad), "--overstride", str(over), "--seconds", "5"])
-        rn.append(evaluate_run(clip, json.load(open(clip[:-4] + ".gt.json"))))
+    sets, runs = plain_clips(folder, quick)
+    render_all(sets + runs)
+    dl = [evaluate_deadlift(clip, json.load(open(clip[:-4] + ".gt.json"))) for _, clip, _ in sets]
+    rn = [evaluate_run(clip, json.load(open(clip[:-4] + ".gt.json"))) for _, clip, _ in runs]
 
     hip = np.abs(np.concatenate([d["hip_err"] for d in dl]))
     trunk = np.abs(np.concatenate([d["trunk_err"] for d in dl]))
@@ -298,13 +302,8 @@ def gym_clips() -> dict[str, tuple[str, list[str]]]:
 
 
 def render_gym(folder: str) -> None:
-    """Render the gym grid's clips not yet under folder (one single-threaded render per core)."""
-    os.makedirs(folder, exist_ok=True)
-    jobs = [(kind, os.path.join(folder, name), args) for name, (kind, args) in gym_clips().items()
-            if not os.path.exists(os.path.join(folder, name[:-4] + ".gt.json"))]
-    if jobs:
-        print(f"rendering {len(jobs)} clips under {folder}", flush=True)
-        render_all(jobs)
+    """Render the gym grid's clips not yet under folder."""
+    render_all([(kind, os.path.join(folder, name), args) for name, (kind, args) in gym_clips().items()])
 
 
 def accuracy_gym(folder: str, json_out: str | None = None) -> dict:

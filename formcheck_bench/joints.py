@@ -106,19 +106,10 @@ def render_missing(folder: str) -> None:
     render them (needs .venv-render; ~0.24 s a frame a core, about an hour for all on 2 cores). The
     gym grid's barbell clips are scored, never fitted; its two runs are fitted like any run (without
     them the running rows move by ~0.1 deg)."""
-    from .bench import FLEXION, GRID, RUNS, render_gym
-    jobs = [(kind, os.path.join(folder, "joints", name + ".mp4"), args.split()) for name, (kind, args) in JOINT_CLIPS.items()]
-    # the plain grid, as `accuracy --dir <folder>/plain` renders it
-    jobs += [("deadlift", os.path.join(folder, "plain", f"dl_{body}_yaw{yaw}.mp4"),
-              ["--body", body, "--yaw", str(yaw), "--flexion", ",".join(map(str, FLEXION))]) for body, yaw in GRID]
-    jobs += [("running", os.path.join(folder, "plain", f"run_{int(cad)}_os{over:g}.mp4"),
-              ["--cadence", str(cad), "--overstride", str(over), "--seconds", "5"]) for cad, over in RUNS]
-    jobs = [j for j in jobs if not os.path.exists(j[1][:-4] + ".gt.json")]
-    for sub in ("joints", "plain"):
-        os.makedirs(os.path.join(folder, sub), exist_ok=True)
-    if jobs:
-        print(f"rendering {len(jobs)} clips under {folder}/joints and {folder}/plain")
-        render_all(jobs)
+    from .bench import plain_clips, render_gym
+    sets, runs = plain_clips(os.path.join(folder, "plain"))  # as `accuracy --dir <folder>/plain` renders them
+    render_all([(kind, os.path.join(folder, "joints", name + ".mp4"), args.split())
+                for name, (kind, args) in JOINT_CLIPS.items()] + sets + runs)
     render_gym(os.path.join(folder, "gym"))
 
 
