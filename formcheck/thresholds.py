@@ -189,8 +189,8 @@ VIEW = {"side_on_max": 0.30, "oblique_max": 0.45}
 # Between-body spread (1 SD) of the outline bend of flat backs, from the same 17 clips: the
 # uncertainty of one rep's number when nothing calibrates this body's own shape.
 BACK_SHAPE_SD = 6.9
-# The same for the outline's arc (upper_back_rounding), from the labelled clips whose upper back is flat.
-BACK_ARC_SD = 13.4
+# The same for the outline's arc: the upper_back_rounding rule's noise_sd (flat upper backs' spread).
+BACK_ARC_SD = DEADLIFT["upper_back_rounding"].params["noise_sd"]
 
 
 def severity(value: float, threshold: float, below: bool = False, sd: float | None = None) -> str:
