@@ -181,19 +181,13 @@ FIXTURES = ("arch_base_ext0", "arch_base_ext10", "arch_base_ext20")
 
 def write_fixtures(folder: str, cache: str, out_dir: str) -> None:
     """tests/data/<clip>.track.npz and <clip>.truth.json (imposed extension, when the run starts)."""
-    from .bench import cached_track
-    os.makedirs(out_dir, exist_ok=True)
+    from .bench import write_fixture
     for name in FIXTURES:
         path = os.path.join(folder, "arch", name + ".mp4")
         gt = json.load(open(path[:-4] + ".gt.json"))
-        tr = cached_track(path, cache)
-        tr.video.path = name + ".mp4"  # no path of this machine in a shipped file
-        tr.save(os.path.join(out_dir, name + ".track.npz"))
-        truth = dict(clip=name, body=gt["body"], lumbar_ext=gt["params"]["lumbar_ext"],
-                     run_start_frame=next(e["frame"] for e in gt["events"] if e["event"] == "run_start"))
-        with open(os.path.join(out_dir, name + ".truth.json"), "w") as fh:
-            json.dump(truth, fh, indent=1)
-        print(f"wrote {out_dir}/{name}.track.npz ({len(tr)} frames)")
+        write_fixture(path, cache, out_dir, name, dict(
+            clip=name, body=gt["body"], lumbar_ext=gt["params"]["lumbar_ext"],
+            run_start_frame=next(e["frame"] for e in gt["events"] if e["event"] == "run_start")))
 
 
 def _fmt(x) -> str:

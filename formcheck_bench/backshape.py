@@ -55,21 +55,14 @@ FIXTURES = {"back_plain": "bk_base_mix_plain", "back_plates": "bk_heavy_mix"}
 
 def write_fixtures(folder: str, cache: str, out_dir: str) -> None:
     """tests/data/<name>.track.npz and <name>.truth.json (per-rep imposed flexion) from the renders."""
-    from .bench import cached_track
-    os.makedirs(out_dir, exist_ok=True)
+    from .bench import write_fixture
     for name, clip in FIXTURES.items():
         path = os.path.join(folder, "back", clip + ".mp4")
         gt = json.load(open(path[:-4] + ".gt.json"))
-        tr = cached_track(path, cache)
-        tr.video.path = clip + ".mp4"  # no path of this machine in a shipped file
-        tr.save(os.path.join(out_dir, name + ".track.npz"))
         p = gt["params"]
         assert not any(p["flexion"]), "fixtures impose lumbar and thoracic flexion apart, no whole-spine flexion"
-        truth = dict(clip=clip, body=gt["body"], gym=gt["gym"], arch_top=p.get("arch_top", 0.0),
-                     lumbar=p["lumbar"], thoracic=p["thoracic"])
-        with open(os.path.join(out_dir, name + ".truth.json"), "w") as fh:
-            json.dump(truth, fh, indent=1)
-        print(f"wrote {out_dir}/{name}.track.npz ({len(tr)} frames)")
+        write_fixture(path, cache, out_dir, name, dict(clip=clip, body=gt["body"], gym=gt["gym"], arch_top=p.get("arch_top", 0.0),
+                                                        lumbar=p["lumbar"], thoracic=p["thoracic"]))
 
 
 def render_missing(folder: str) -> None:

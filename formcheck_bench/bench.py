@@ -433,6 +433,19 @@ def file_hash(path: str) -> str:
     return h.hexdigest()
 
 
+def write_fixture(path: str, cache: str, out_dir: str, name: str, truth: dict) -> None:
+    """A render shipped as a test fixture: out_dir/<name>.track.npz (its pose track, with no path of
+    this machine in it) and out_dir/<name>.truth.json."""
+    import json
+    os.makedirs(out_dir, exist_ok=True)
+    tr = cached_track(path, cache)
+    tr.video.path = os.path.basename(path)
+    tr.save(os.path.join(out_dir, name + ".track.npz"))
+    with open(os.path.join(out_dir, name + ".truth.json"), "w") as fh:
+        json.dump(truth, fh, indent=1)
+    print(f"wrote {out_dir}/{name}.track.npz ({len(tr)} frames)")
+
+
 def cached_track(path: str, folder: str):
     """The clip's PoseTrack, extracted once and kept under its content hash (and the pose
     version), so re-scoring after a threshold change takes seconds. The first pose pass, the
